@@ -1,0 +1,19 @@
+//! Lambda entry point of the create-auth-challenge trigger: wiring only. The SQS client is built
+//! once per process, before the first invocation.
+use lambda_runtime::{LambdaEvent, service_fn};
+use lambda_support::{Env, exit_on_config_error};
+use triggers::create::{CreateChallenge, CreateConfig};
+use triggers::mail_queue::SqsMailQueue;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    lambda_support::logging::init();
+    let config = CreateConfig::from_env(&Env::from_process()).unwrap_or_else(exit_on_config_error);
+    let sqs = aws_sdk_sqs::Client::new(&aws_config::load_from_env().await);
+    let queue = SqsMailQueue::new(sqs, config.queue_url.clone());
+    let trigger = &CreateChallenge::new(config, queue);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<_>| async move {
+        trigger.handle(event.payload, chrono::Utc::now()).await
+    }))
+    .await
+}

@@ -1,0 +1,9 @@
+//! Lambda entry point of the pre-sign-up trigger: wiring only.
+use lambda_runtime::{LambdaEvent, service_fn};
+use triggers::pre_sign_up::handle;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    lambda_support::logging::init();
+    lambda_runtime::run(service_fn(|event: LambdaEvent<_>| async move { handle(event.payload) })).await
+}

@@ -1,0 +1,90 @@
+//! define-auth-challenge: the state machine that decides, from the session so far, whether to
+//! issue another custom challenge, issue tokens, or fail.
+
+use crate::{CUSTOM_CHALLENGE, TriggerError};
+use aws_lambda_events::event::cognito::{
+    CognitoEventUserPoolsChallengeResult, CognitoEventUserPoolsDefineAuthChallenge,
+};
+use lambda_support::{ConfigError, Env};
+
+/// `MAX_ATTEMPTS` bounds: at least one answer, and no more than Cognito would ever let a session
+/// run (a session lives 3–15 minutes).
+pub const MAX_ATTEMPTS_RANGE: std::ops::RangeInclusive<usize> = 1..=10;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DefineConfig {
+    pub max_attempts: usize,
+}
+
+impl DefineConfig {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        Ok(DefineConfig { max_attempts: env.integer_in("MAX_ATTEMPTS", 3, MAX_ATTEMPTS_RANGE)? })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Challenge,
+    IssueTokens,
+    Fail,
+}
+
+/// One earlier round of the session, as far as the rules care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Round {
+    /// A CUSTOM_CHALLENGE with the verify trigger's verdict.
+    Custom { correct: bool },
+    /// Anything else: SRP_A, PASSWORD_VERIFIER, a null entry, a missing name.
+    Foreign,
+}
+
+impl Round {
+    pub fn from_entry(entry: Option<&CognitoEventUserPoolsChallengeResult>) -> Self {
+        match entry {
+            Some(e) if e.challenge_name.as_deref() == Some(CUSTOM_CHALLENGE) => {
+                Round::Custom { correct: e.challenge_result }
+            }
+            _ => Round::Foreign,
+        }
+    }
+}
+
+/// The rules of design.md. Tokens are issued only when every round is a custom challenge, the
+/// last one was answered correctly, no earlier one was (that session should already have ended)
+/// and the session is within the attempt limit. Everything unexpected fails.
+pub fn decide(session: &[Round], max_attempts: usize) -> Decision {
+    let Some((last, earlier)) = session.split_last() else {
+        return Decision::Challenge;
+    };
+    let earlier_all_wrong = earlier.iter().all(|r| *r == Round::Custom { correct: false });
+    if !earlier_all_wrong || session.len() > max_attempts {
+        return Decision::Fail;
+    }
+    match last {
+        Round::Custom { correct: true } => Decision::IssueTokens,
+        Round::Custom { correct: false } if session.len() < max_attempts => Decision::Challenge,
+        _ => Decision::Fail,
+    }
+}
+
+/// The trigger. `userNotFound` takes the same path as a real user (verify never accepts an answer
+/// for a missing user, so that session fails after `MAX_ATTEMPTS` like any wrong guesser's).
+pub fn handle(
+    mut event: CognitoEventUserPoolsDefineAuthChallenge,
+    config: &DefineConfig,
+) -> Result<CognitoEventUserPoolsDefineAuthChallenge, TriggerError> {
+    if event.cognito_event_user_pools_header.trigger_source.is_none() {
+        return Err("malformed DefineAuthChallenge event: no triggerSource".into());
+    }
+    let rounds: Vec<Round> = event.request.session.iter().map(|e| Round::from_entry(e.as_ref())).collect();
+    let decision = decide(&rounds, config.max_attempts);
+    tracing::info!(rounds = rounds.len(), ?decision, "define auth challenge");
+    let response = &mut event.response;
+    response.issue_tokens = decision == Decision::IssueTokens;
+    response.fail_authentication = decision == Decision::Fail;
+    response.challenge_name = (decision == Decision::Challenge).then(|| CUSTOM_CHALLENGE.to_string());
+    Ok(event)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,23 @@
+//! The Cognito CUSTOM_AUTH triggers of passwordless sign-in.
+//!
+//! Pure rules live in [`code`], [`define`], [`link`], [`verify`] and [`pre_sign_up`]; [`create`]
+//! holds the create-challenge use case generic over the [`mail_queue::MailQueue`] port, whose SQS
+//! adapter is [`mail_queue::SqsMailQueue`]. The binaries in `src/bin/` only wire these together.
+
+pub mod code;
+pub mod create;
+pub mod decoy;
+pub mod define;
+#[doc(hidden)]
+pub mod fixtures;
+pub mod link;
+pub mod mail_queue;
+pub mod pre_sign_up;
+pub mod verify;
+
+/// The only challenge name this flow issues and accepts.
+pub const CUSTOM_CHALLENGE: &str = "CUSTOM_CHALLENGE";
+
+/// Errors returned to Cognito fail the sign-in. Their text can reach the client (Cognito wraps it
+/// in `UserLambdaValidationException`), so they never hold a code, a link or an address.
+pub type TriggerError = lambda_runtime::Error;
