@@ -3,6 +3,7 @@
 //! message naming the variable.
 
 pub mod config;
+mod init_error;
 pub mod logging;
 
 pub use config::{ConfigError, Env};
@@ -12,5 +13,6 @@ pub use config::{ConfigError, Env};
 pub fn exit_on_config_error<T>(error: ConfigError) -> T {
     lambda_runtime::tracing::error!(%error, "configuration error");
     eprintln!("configuration error: {error}");
+    init_error::report("Runtime.ConfigurationError", &format!("configuration error: {error}"));
     std::process::exit(2)
 }

@@ -1,0 +1,71 @@
+"""Cold start of each Lambda binary through the Lambda Runtime API (tools/lambda_rie.py).
+
+For every function: RUNS fresh processes, each handed one realistic event. Reports the median and
+worst of process start -> runtime ready (init), process start -> first response (cold), and the
+function's own peak RSS (VmHWM). create-auth-challenge builds its SDK client and sends one real
+SQS message to moto on loopback, so its figure includes SDK init and one request.
+
+Usage: cold_start.py --bin-dir target/release --moto-url URL [--runs N]
+"""
+import argparse, json, pathlib, statistics, subprocess, sys, tempfile, urllib.request
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+FIX = ROOT / "triggers/fixtures/cognito"
+
+
+def sqs_queue(moto_url):
+    import boto3
+    sqs = boto3.client("sqs", endpoint_url=moto_url, region_name="us-east-1",
+                       aws_access_key_id="test", aws_secret_access_key="test")
+    return sqs.create_queue(QueueName="cold-start-bench")["QueueUrl"]
+
+
+def functions(moto_url):
+    aws = [f"AWS_ENDPOINT_URL={moto_url}", "AWS_REGION=us-east-1",
+           "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test"]
+    return [
+        ("define-auth-challenge", FIX / "define_empty_session.json", ["MAX_ATTEMPTS=3"]),
+        ("create-auth-challenge", FIX / "create_first_challenge.json",
+         aws + [f"MAIL_QUEUE_URL={sqs_queue(moto_url)}", "LOGIN_URL=https://app.example.com/verify-login"]),
+        ("verify-auth-challenge", FIX / "verify_answer.json", []),
+        ("pre-sign-up", FIX / "pre_sign_up.json", []),
+    ]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin-dir", default=str(ROOT / "target/release"))
+    ap.add_argument("--moto-url", required=True)
+    ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--json", help="also write the raw figures here")
+    a = ap.parse_args()
+    rows, raw = [], {}
+    for name, event_file, env in functions(a.moto_url):
+        binary = pathlib.Path(a.bin_dir) / name
+        if not binary.exists():
+            continue
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump([json.loads(event_file.read_text())], f)
+        inits, firsts, rss = [], [], []
+        for _ in range(a.runs):
+            cmd = [sys.executable, str(ROOT / "tools/lambda_rie.py"), "--events", f.name]
+            for kv in env:
+                cmd += ["--env", kv]
+            out = json.loads(subprocess.run(cmd + ["--", str(binary)], check=True, capture_output=True).stdout)
+            if not out["results"] or not out["results"][0]["ok"]:
+                sys.exit(f"{name}: no successful response: {out}")
+            inits.append(out["init_ms"]); firsts.append(out["first_ms"]); rss.append(out["peak_rss_kb"])
+        raw[name] = {"init_ms": inits, "first_ms": firsts, "peak_rss_kb": rss}
+        rows.append((name, statistics.median(inits), statistics.median(firsts), max(firsts),
+                     statistics.median(rss) / 1024, max(rss) / 1024, binary.stat().st_size / 1e6))
+    print(f"| function | init (median) | first response (median) | first response (worst of {a.runs}) "
+          "| peak RSS (median) | peak RSS (max) | binary |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r[0]} | {r[1]:.1f} ms | {r[2]:.1f} ms | {r[3]:.1f} ms | {r[4]:.1f} MB | {r[5]:.1f} MB | {r[6]:.1f} MB |")
+    if a.json:
+        pathlib.Path(a.json).write_text(json.dumps(raw, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""Runs a whole passwordless sign-in on this machine through the real Lambda binaries.
+
+Plays Cognito's part of CUSTOM_AUTH (define -> create -> verify -> define, with a wrong answer
+first), invoking each trigger binary through the Lambda Runtime API (tools/lambda_rie.py), with
+create-auth-challenge sending its mail job to SQS on moto (loopback). Prints each step.
+
+Usage: local_flow.py --bin-dir target/release --moto-url URL [--username NAME --email ADDR]
+"""
+import argparse, copy, json, pathlib, subprocess, sys, tempfile
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+FIX = ROOT / "triggers/fixtures/cognito"
+
+
+def fixture(name):
+    return json.loads((FIX / name).read_text())
+
+
+class Flow:
+    def __init__(self, bin_dir, env):
+        self.bin_dir, self.env = pathlib.Path(bin_dir), env
+
+    def invoke(self, function, event):
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump([event], f)
+        cmd = [sys.executable, str(ROOT / "tools/lambda_rie.py"), "--events", f.name]
+        for kv in self.env:
+            cmd += ["--env", kv]
+        out = json.loads(subprocess.run(cmd + ["--", str(self.bin_dir / function)],
+                                        check=True, capture_output=True).stdout)
+        if out["init_error"] or not out["results"] or not out["results"][0]["ok"]:
+            sys.exit(f"{function} failed: {json.dumps(out, indent=1)}")
+        print(f"  {function}: cold start {out['first_ms']:.1f} ms, peak RSS {out['peak_rss_kb'] / 1024:.1f} MB")
+        return out["results"][0]["body"]["response"]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin-dir", default=str(ROOT / "target/release"))
+    ap.add_argument("--moto-url", required=True)
+    ap.add_argument("--username", default="alice")
+    ap.add_argument("--email", default="alice@example.com")
+    a = ap.parse_args()
+
+    import boto3
+    sqs = boto3.client("sqs", endpoint_url=a.moto_url, region_name="us-east-1",
+                       aws_access_key_id="test", aws_secret_access_key="test")
+    queue_url = sqs.create_queue(QueueName="mail-jobs")["QueueUrl"]
+    flow = Flow(a.bin_dir, [f"AWS_ENDPOINT_URL={a.moto_url}", "AWS_REGION=us-east-1",
+                            "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test",
+                            f"MAIL_QUEUE_URL={queue_url}", "LOGIN_URL=http://localhost:3000/verify-login",
+                            "MAX_ATTEMPTS=3"])
+
+    def with_user(event):
+        event = copy.deepcopy(event)
+        event["userName"] = a.username
+        event["request"]["userAttributes"]["email"] = a.email
+        return event
+
+    session = []
+
+    def define():
+        event = with_user(fixture("define_empty_session.json"))
+        event["request"]["session"] = session
+        return flow.invoke("define-auth-challenge", event)
+
+    def create():
+        event = with_user(fixture("create_first_challenge.json"))
+        event["request"]["session"] = session
+        return flow.invoke("create-auth-challenge", event)
+
+    def verify(private, answer):
+        event = with_user(fixture("verify_answer.json"))
+        event["request"]["privateChallengeParameters"] = private
+        event["request"]["challengeAnswer"] = answer
+        return flow.invoke("verify-auth-challenge", event)
+
+    print(f"1. InitiateAuth(CUSTOM_AUTH, {a.username})")
+    assert define()["challengeName"] == "CUSTOM_CHALLENGE"
+    created = create()
+    print(f"   challenge shown to the client: {created['publicChallengeParameters']}")
+    messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+    assert len(messages) == 1, messages
+    job = json.loads(messages[0]["Body"])
+    print(f"   mail job {job['id']} on SQS: template={job['template']} locale={job['locale']} "
+          f"expires_at={job['expires_at']}")
+    print(f"   the email would hold the link {job['data']['link']}")
+    code = job["data"]["code"]
+
+    print("2. RespondToAuthChallenge with a wrong code")
+    wrong = verify(created["privateChallengeParameters"], "000000x")
+    assert wrong["answerCorrect"] is False
+    session.append({"challengeName": "CUSTOM_CHALLENGE", "challengeResult": False,
+                    "challengeMetadata": created["challengeMetadata"]})
+    assert define()["challengeName"] == "CUSTOM_CHALLENGE"
+    again = create()
+    assert again["privateChallengeParameters"] == created["privateChallengeParameters"], "same code on retry"
+    assert not sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=0).get("Messages"), "no second email"
+    print("   another try, same code, no second email")
+
+    typed = f"{code[:3]} {code[3:]}"
+    print(f"3. RespondToAuthChallenge with the code from the email, typed as {typed!r}")
+    assert verify(again["privateChallengeParameters"], typed)["answerCorrect"] is True
+    session.append({"challengeName": "CUSTOM_CHALLENGE", "challengeResult": True,
+                    "challengeMetadata": again["challengeMetadata"]})
+    final = define()
+    assert final["issueTokens"] is True
+    print("   issueTokens = true: signed in.")
+
+
+if __name__ == "__main__":
+    main()

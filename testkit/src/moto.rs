@@ -1,0 +1,132 @@
+//! A moto server (PyPI `moto[server]`) for one test: SQS and SES v2 over the real AWS protocols on
+//! a free loopback port, stopped when the handle drops.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Moto {
+    child: Child,
+    pub endpoint: String,
+    port: u16,
+}
+
+impl Moto {
+    /// Starts `moto_server` from `$MOTO_SERVER` or the project venv (`.venv/bin/moto_server`,
+    /// which `scripts/test.sh` installs). Fails loudly when it is not there: a test that needs
+    /// the emulator must not pass without it.
+    pub fn start() -> Moto {
+        let bin = std::env::var("MOTO_SERVER")
+            .unwrap_or_else(|_| crate::workspace_root().join(".venv/bin/moto_server").to_string_lossy().into_owned());
+        let port = free_port();
+        let child = Command::new(&bin)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start {bin} ({e}): run scripts/test.sh, which installs moto into .venv")
+            });
+        let moto = Moto { child, endpoint: format!("http://127.0.0.1:{port}"), port };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while moto.get("/moto-api/").is_err() {
+            assert!(Instant::now() < deadline, "moto server did not start on port {port}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        moto
+    }
+
+    /// An SDK config for this server: fixed test credentials and region, endpoint overridden.
+    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_sqs::config::Credentials::new("test", "test", None, None, "testkit"))
+            .endpoint_url(&self.endpoint)
+            .load()
+            .await
+    }
+
+    /// The variables that point the SDK inside a Lambda binary at this server.
+    pub fn env(&self) -> Vec<(String, String)> {
+        [
+            ("AWS_ENDPOINT_URL", self.endpoint.as_str()),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    }
+
+    /// Creates a queue and returns its URL.
+    pub async fn create_queue(&self, sqs: &aws_sdk_sqs::Client, name: &str) -> String {
+        sqs.create_queue().queue_name(name).send().await.expect("create queue").queue_url.expect("queue url")
+    }
+
+    /// Verifies a sending domain in SES v2 (moto verifies domain identities at once).
+    pub async fn verify_domain(&self, ses: &aws_sdk_sesv2::Client, domain: &str) {
+        ses.create_email_identity().email_identity(domain).send().await.expect("create email identity");
+    }
+
+    /// Emails moto's SES has accepted, from `GET /moto-api/data.json` (`ses` → `Message`): objects
+    /// with `source`, `destinations`, `subject` and `body` (moto keeps the HTML body only).
+    pub fn sent_emails(&self) -> Vec<serde_json::Value> {
+        let data: serde_json::Value =
+            serde_json::from_str(&self.get("/moto-api/data.json").expect("moto data")).expect("moto data is JSON");
+        data["ses"]["Message"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// A bare HTTP/1.0 GET on the server (no client library needed for two moto-api calls).
+    pub fn get(&self, path: &str) -> std::io::Result<String> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
+        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+        write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response)?;
+        let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+        if !head.starts_with("HTTP/1.0 200") && !head.starts_with("HTTP/1.1 200") {
+            return Err(std::io::Error::other(head.lines().next().unwrap_or("").to_string()));
+        }
+        Ok(body.to_string())
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free loopback port").port()
+}
+
+/// The Lambda SQS event the event source mapping would build from received messages.
+pub fn sqs_event(messages: &[aws_sdk_sqs::types::Message], queue_arn: &str) -> serde_json::Value {
+    let records: Vec<serde_json::Value> = messages
+        .iter()
+        .map(|m| {
+            let attributes: serde_json::Map<String, serde_json::Value> = m
+                .attributes()
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| (k.as_str().to_string(), serde_json::Value::String(v.clone())))
+                .collect();
+            serde_json::json!({
+                "messageId": m.message_id(),
+                "receiptHandle": m.receipt_handle(),
+                "body": m.body(),
+                "attributes": attributes,
+                "messageAttributes": {},
+                "md5OfBody": m.md5_of_body(),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": "us-east-1",
+            })
+        })
+        .collect();
+    serde_json::json!({ "Records": records })
+}

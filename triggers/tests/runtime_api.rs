@@ -1,0 +1,99 @@
+//! Each trigger binary, built as Lambda runs it, answers the Lambda Runtime API: good events get a
+//! response, a malformed event gets an error (the sign-in fails closed), bad configuration stops
+//! start-up with the variable's name.
+
+use serde_json::{Value, json};
+use testkit::{Moto, rie};
+use triggers::fixtures;
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+const DEFINE: &str = env!("CARGO_BIN_EXE_define-auth-challenge");
+const CREATE: &str = env!("CARGO_BIN_EXE_create-auth-challenge");
+const VERIFY: &str = env!("CARGO_BIN_EXE_verify-auth-challenge");
+const PRE_SIGN_UP: &str = env!("CARGO_BIN_EXE_pre-sign-up");
+
+#[test]
+fn define_answers_and_fails_malformed_events_closed() {
+    let events = [
+        fixtures::json("define_empty_session.json"),
+        fixtures::json("define_null_session.json"),
+        json!({"not": "a cognito event"}),
+        fixtures::json("define_after_correct_answer.json"),
+    ];
+    let report = rie::run(DEFINE, &events, &env(&[("MAX_ATTEMPTS", "3")]), 20);
+    assert_eq!(report.results().len(), 4, "{:?}", report.raw);
+    assert!(report.ok(0));
+    assert_eq!(report.body(0)["response"]["challengeName"], "CUSTOM_CHALLENGE");
+    assert!(!report.ok(1), "null session must be an error: {}", report.body(1));
+    assert!(!report.ok(2));
+    assert_eq!(report.body(3)["response"]["issueTokens"], true);
+    let first_log = report.output().lines().find(|l| l.starts_with('{')).expect("a JSON log line");
+    let log: Value = serde_json::from_str(first_log).unwrap();
+    assert!(log["span"]["requestId"].is_string(), "{first_log}");
+}
+
+#[test]
+fn verify_and_pre_sign_up_answer_the_runtime_api() {
+    let verify = rie::run(VERIFY, &[fixtures::json("verify_answer.json"), json!([1, 2])], &[], 20);
+    assert!(verify.ok(0));
+    assert_eq!(verify.body(0)["response"]["answerCorrect"], true);
+    assert!(!verify.ok(1));
+    assert!(!verify.output().contains("482913"), "{}", verify.output());
+
+    let sign_up = rie::run(PRE_SIGN_UP, &[fixtures::json("pre_sign_up.json"), json!("")], &[], 20);
+    assert!(sign_up.ok(0));
+    assert_eq!(sign_up.body(0)["response"]["autoConfirmUser"], true);
+    assert!(!sign_up.ok(1));
+}
+
+#[test]
+fn bad_configuration_stops_start_up_naming_the_variable() {
+    let define =
+        rie::run(DEFINE, &[fixtures::json("define_empty_session.json")], &env(&[("MAX_ATTEMPTS", "zero")]), 10);
+    assert!(define.results().is_empty());
+    assert!(define.raw["init_error"].as_str().unwrap().contains("MAX_ATTEMPTS"), "{:?}", define.raw);
+
+    let create =
+        rie::run(CREATE, &[fixtures::json("create_first_challenge.json")], &env(&[("MAIL_QUEUE_URL", "x")]), 10);
+    assert!(create.results().is_empty());
+    let init_error = create.raw["init_error"].as_str().unwrap();
+    assert!(init_error.contains("missing required environment variable LOGIN_URL"), "{init_error}");
+    assert!(create.output().contains("LOGIN_URL"));
+}
+
+#[tokio::test]
+async fn create_sends_one_job_to_sqs_and_keeps_secrets_out_of_its_logs() {
+    let moto = Moto::start();
+    let sqs = aws_sdk_sqs::Client::new(&moto.sdk_config().await);
+    let queue_url = moto.create_queue(&sqs, "mail-jobs").await;
+    let mut vars = moto.env();
+    vars.extend(env(&[("MAIL_QUEUE_URL", &queue_url), ("LOGIN_URL", "https://app.example.com/verify-login")]));
+    let events = [
+        fixtures::json("create_first_challenge.json"),
+        fixtures::json("create_retry.json"),
+        fixtures::json("create_user_not_found.json"),
+        json!({"triggerSource": "CreateAuthChallenge_Authentication"}),
+    ];
+    let report = tokio::task::spawn_blocking(move || rie::run(CREATE, &events, &vars, 30)).await.unwrap();
+    assert_eq!(report.results().len(), 4, "{:?}", report.raw);
+    assert!(report.ok(0) && report.ok(1) && report.ok(2), "{:?}", report.raw);
+    assert!(!report.ok(3), "a malformed event is an error");
+    let code = report.body(0)["response"]["privateChallengeParameters"]["code"].as_str().unwrap().to_string();
+    assert_eq!(report.body(1)["response"]["privateChallengeParameters"]["code"], "482913");
+
+    let received = sqs.receive_message().queue_url(&queue_url).max_number_of_messages(10).send().await.unwrap();
+    let messages = received.messages();
+    assert_eq!(messages.len(), 1, "only the first challenge of a real user sends mail");
+    let job = mail_job::MailJob::parse(messages[0].body().unwrap()).expect("a version-1 mail job");
+    let mail_job::MailContent::LoginLink(data) = &job.content;
+    assert_eq!(data.code, code);
+
+    let logs = report.output();
+    assert!(logs.contains(job.id.as_str()), "the job id is logged: {logs}");
+    for secret in [code.as_str(), "482913", "alice@example.com", data.link.as_str(), "verify-login?"] {
+        assert!(!logs.contains(secret), "logs leak {secret:?}: {logs}");
+    }
+}
