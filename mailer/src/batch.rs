@@ -1,0 +1,128 @@
+//! One SQS batch in, one partial batch response out. Every message ends in exactly one of:
+//! sent; dropped because its link expired (logged); reported in `batchItemFailures`, either for a
+//! retry (transient) or to reach the dead-letter queue through the redrive policy (permanent).
+
+use crate::address::{EmailAddress, Mailbox};
+use crate::config::MailerConfig;
+use crate::render::render;
+use crate::send::{EmailSender, OutgoingEmail, Retry, SendError};
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use mail_job::MailJob;
+use tracing::Instrument;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Sent { provider_id: String },
+    Expired,
+    Failed(SendError),
+}
+
+pub struct Mailer<S> {
+    config: MailerConfig,
+    sender: S,
+}
+
+impl<S: EmailSender> Mailer<S> {
+    pub fn new(config: MailerConfig, sender: S) -> Self {
+        Mailer { config, sender }
+    }
+
+    pub fn sender(&self) -> &S {
+        &self.sender
+    }
+
+    /// Processes the records concurrently (at most `MAX_CONCURRENT_SENDS` at once) and reports
+    /// every record that was not sent or dropped.
+    pub async fn handle(&self, event: SqsEvent, now: DateTime<Utc>) -> SqsBatchResponse {
+        let outcomes: Vec<(Option<String>, Outcome)> = futures::stream::iter(event.records)
+            .map(|record| async move {
+                let span = tracing::info_span!(
+                    "message",
+                    sqs_message_id = record.message_id.as_deref().unwrap_or("-"),
+                    job_id = tracing::field::Empty
+                );
+                let outcome = self.process(&record, now).instrument(span).await;
+                (record.message_id, outcome)
+            })
+            .buffer_unordered(self.config.max_concurrent_sends)
+            .collect()
+            .await;
+        let mut response = SqsBatchResponse::default();
+        for (message_id, outcome) in outcomes {
+            if matches!(outcome, Outcome::Failed(_)) {
+                match message_id {
+                    Some(id) => response.batch_item_failures.push(failure(id)),
+                    None => tracing::error!("a failed record has no messageId and cannot be reported"),
+                }
+            }
+        }
+        response
+    }
+
+    async fn process(&self, record: &SqsMessage, now: DateTime<Utc>) -> Outcome {
+        let receive_count = record.attributes.get("ApproximateReceiveCount").map(String::as_str).unwrap_or("?");
+        let outcome = self.process_body(record.body.as_deref().unwrap_or(""), now).await;
+        match &outcome {
+            Outcome::Sent { provider_id } => tracing::info!(ses_message_id = %provider_id, "email sent"),
+            Outcome::Expired => tracing::warn!("login link expired before it could be sent; dropped"),
+            Outcome::Failed(e) if e.kind == Retry::Transient => {
+                tracing::warn!(error = %e.message, receive_count, "transient failure; SQS will retry")
+            }
+            Outcome::Failed(e) => tracing::error!(
+                error = %e.message,
+                receive_count,
+                "permanent failure: this message will never succeed; the redrive policy moves it to the dead-letter queue"
+            ),
+        }
+        outcome
+    }
+
+    /// Parse, render and send one body. Public for tests and benches of a single message.
+    pub async fn process_body(&self, body: &str, now: DateTime<Utc>) -> Outcome {
+        let job = match MailJob::parse(body) {
+            Ok(job) => job,
+            Err(e) => return Outcome::Failed(SendError::permanent(e.to_string())),
+        };
+        tracing::Span::current().record("job_id", job.id.as_str());
+        if job.is_expired(now) {
+            return Outcome::Expired;
+        }
+        let email = match self.compose(&job) {
+            Ok(email) => email,
+            Err(e) => return Outcome::Failed(e),
+        };
+        match self.sender.send(&email).await {
+            Ok(provider_id) => Outcome::Sent { provider_id },
+            Err(e) => Outcome::Failed(e),
+        }
+    }
+
+    /// The email for a job: rendered, addressed, tagged. Every error here is permanent.
+    pub fn compose(&self, job: &MailJob) -> Result<OutgoingEmail, SendError> {
+        let address = EmailAddress::parse(&job.to.email).map_err(|e| SendError::permanent(e.to_string()))?;
+        let rendered = render(job, &self.config.app_name).map_err(|e| SendError::permanent(e.to_string()))?;
+        Ok(OutgoingEmail {
+            from: self.config.from.clone(),
+            to: Mailbox::new(job.to.name.as_deref(), address),
+            subject: rendered.subject,
+            html: rendered.html,
+            text: rendered.text,
+            configuration_set: self.config.configuration_set.clone(),
+            tags: vec![
+                ("template".into(), job.content.template_name().into()),
+                ("locale".into(), rendered.locale.into()),
+            ],
+        })
+    }
+}
+
+fn failure(id: String) -> BatchItemFailure {
+    let mut f = BatchItemFailure::default();
+    f.item_identifier = id;
+    f
+}
+
+#[cfg(test)]
+mod tests;

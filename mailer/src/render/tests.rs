@@ -1,0 +1,89 @@
+use super::*;
+use mail_job::read_fixture;
+
+fn job(locale: &str) -> MailJob {
+    let mut job = MailJob::parse(&read_fixture("login_link.json")).unwrap();
+    job.locale = mail_job::Locale::from_attribute(Some(locale));
+    job
+}
+
+fn with_name(name: &str) -> MailJob {
+    let mut job = job("en");
+    job.to.name = Some(name.to_string());
+    job
+}
+
+#[test]
+fn every_locale_renders_with_a_matching_lang_and_all_parts() {
+    for locale in crate::locales::available().into_iter().chain(["pt-br", "de-at"]) {
+        let email = render(&job(locale), "Acme").unwrap();
+        let expected = crate::locales::resolve(locale).0;
+        assert_eq!(email.locale, expected);
+        assert!(email.html.contains(&format!("<html lang=\"{expected}\"")), "{locale}");
+        assert!(!email.subject.is_empty() && !email.preheader.is_empty() && !email.text.is_empty());
+        assert!(email.html.contains(&email.preheader), "{locale}: preheader in the hidden block");
+        assert!(!email.html.contains('{') || !email.html.contains("{app}"), "{locale}: unfilled placeholder");
+        assert!(!email.text.contains("{app}") && !email.text.contains("{minutes}"), "{locale}");
+    }
+}
+
+#[test]
+fn link_and_code_are_in_both_parts() {
+    let email = render(&job("en"), "Acme").unwrap();
+    let link = "https://app.example.com/verify-login?username=alice&code=482913";
+    assert!(email.text.contains(link), "{}", email.text);
+    assert!(email.text.contains("482 913"));
+    assert!(email.html.contains(&format!("href=\"{}\"", link.replace('&', "&#38;"))), "{}", email.html);
+    assert!(email.html.contains(">482913</td>"));
+}
+
+#[test]
+fn the_expiry_and_the_ignore_notice_are_stated() {
+    let email = render(&job("en"), "Acme").unwrap();
+    assert!(email.text.contains("expire in 3 minutes and work only once"), "{}", email.text);
+    assert!(email.text.contains("If you didn't ask for this email"));
+    let mut one = job("en");
+    one.expires_at = Some(one.created_at + chrono::Duration::seconds(60));
+    assert!(render(&one, "Acme").unwrap().text.contains("expire in 1 minute "));
+    let mut open = job("en");
+    open.expires_at = None;
+    assert!(render(&open, "Acme").unwrap().text.contains("work only once"));
+}
+
+#[test]
+fn data_is_escaped_in_html() {
+    let email = render(&with_name("<script>alert(\"x\")</script> O'Neil"), "Acme & <Co>").unwrap();
+    assert!(!email.html.contains("<script>"), "{}", email.html);
+    assert!(email.html.contains("&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62; O&#39;Neil"), "{}", email.html);
+    assert!(email.html.contains("Acme &#38; &#60;Co&#62;"));
+}
+
+#[test]
+fn the_text_part_cannot_be_reshaped_by_a_name() {
+    let email = render(&with_name("Eve\r\n\r\nClick https://evil.example now\n"), "Acme").unwrap();
+    let first = email.text.lines().next().unwrap();
+    assert_eq!(first, "Hi Eve Click https://evil.example now,");
+}
+
+#[test]
+fn layout_tables_are_presentational_and_the_html_is_small() {
+    let email = render(&job("de"), "Acme").unwrap();
+    let tables = email.html.matches("<table").count();
+    assert!(tables >= 3);
+    assert_eq!(email.html.matches("<table role=\"presentation\"").count(), tables);
+    assert!(email.html.contains("width=\"600\""));
+    assert!(email.html.contains("name=\"color-scheme\""));
+    assert!(email.html.len() < 100 * 1024, "Gmail clips at ~102 KB");
+}
+
+#[test]
+fn jobs_that_would_make_a_dangerous_email_are_refused() {
+    let mut js = job("en");
+    let MailContent::LoginLink(data) = &mut js.content;
+    data.link = "javascript:alert(1)".into();
+    assert!(matches!(render(&js, "Acme"), Err(RenderError::UnsafeLink)));
+    let mut bad_code = job("en");
+    let MailContent::LoginLink(data) = &mut bad_code.content;
+    data.code = "12<b>".into();
+    assert!(matches!(render(&bad_code, "Acme"), Err(RenderError::BadCode)));
+}

@@ -1,0 +1,80 @@
+//! The SES v2 adapter: `SendEmail` with Simple content (HTML and text bodies), and the mapping of
+//! its errors to retry or dead-letter.
+
+use crate::send::{EmailSender, OutgoingEmail, SendError};
+use aws_sdk_sesv2::error::{DisplayErrorContext, SdkError};
+use aws_sdk_sesv2::operation::send_email::SendEmailError;
+use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message, MessageTag};
+
+#[derive(Debug, Clone)]
+pub struct SesSender {
+    client: aws_sdk_sesv2::Client,
+}
+
+impl SesSender {
+    pub fn new(client: aws_sdk_sesv2::Client) -> Self {
+        SesSender { client }
+    }
+}
+
+fn utf8(data: &str) -> Result<Content, SendError> {
+    Content::builder().data(data).charset("UTF-8").build().map_err(|e| SendError::permanent(e.to_string()))
+}
+
+impl EmailSender for SesSender {
+    async fn send(&self, email: &OutgoingEmail) -> Result<String, SendError> {
+        let message = Message::builder()
+            .subject(utf8(&email.subject)?)
+            .body(Body::builder().html(utf8(&email.html)?).text(utf8(&email.text)?).build())
+            .build();
+        let tags = email
+            .tags
+            .iter()
+            .map(|(k, v)| {
+                MessageTag::builder().name(k).value(v).build().map_err(|e| SendError::permanent(e.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let output = self
+            .client
+            .send_email()
+            .from_email_address(&email.from)
+            .destination(Destination::builder().to_addresses(email.to.to_header()).build())
+            .content(EmailContent::builder().simple(message).build())
+            .set_configuration_set_name(email.configuration_set.clone())
+            .set_email_tags(Some(tags))
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(output.message_id.unwrap_or_default())
+    }
+}
+
+/// Throttling, quotas, paused sending, 5xx, timeouts and network failures are worth retrying;
+/// a rejected message, a bad request, an unverified identity or a missing configuration set is not.
+pub fn classify(error: SdkError<SendEmailError>) -> SendError {
+    let message = DisplayErrorContext(&error).to_string();
+    let transient = match &error {
+        SdkError::ServiceError(service) => {
+            let e = service.err();
+            e.is_too_many_requests_exception()
+                || e.is_limit_exceeded_exception()
+                || e.is_sending_paused_exception()
+                || service.raw().status().is_server_error()
+        }
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
+        _ => false,
+    };
+    if transient { SendError::transient(message) } else { SendError::permanent(message) }
+}
+
+/// The SDK configuration for the mailer: the standard chain (region, credentials, endpoint
+/// variables) with explicit timeouts, so a hung connection becomes a transient failure well inside
+/// the function's timeout instead of a timed-out batch.
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(std::time::Duration::from_secs(2))
+        .operation_attempt_timeout(std::time::Duration::from_secs(5))
+        .operation_timeout(std::time::Duration::from_secs(12))
+        .build();
+    aws_config::from_env().timeout_config(timeouts).load().await
+}
