@@ -3,7 +3,8 @@
 For every function: RUNS fresh processes, each handed one realistic event. Reports the median and
 worst of process start -> runtime ready (init), process start -> first response (cold), and the
 function's own peak RSS (VmHWM). create-auth-challenge builds its SDK client and sends one real
-SQS message to moto on loopback, so its figure includes SDK init and one request.
+SQS message to moto on loopback; the mailer builds its SES client, renders one email and sends it
+to moto's SES v2; so their figures include SDK init and one request.
 
 Usage: cold_start.py --bin-dir target/release --moto-url URL [--runs N]
 """
@@ -20,15 +21,38 @@ def sqs_queue(moto_url):
     return sqs.create_queue(QueueName="cold-start-bench")["QueueUrl"]
 
 
+def ses_identity(moto_url, domain):
+    import boto3
+    ses = boto3.client("sesv2", endpoint_url=moto_url, region_name="us-east-1",
+                       aws_access_key_id="test", aws_secret_access_key="test")
+    ses.create_email_identity(EmailIdentity=domain)
+
+
+def mailer_event(path):
+    """One SQS record holding the shared login_link fixture job, with an expiry far ahead."""
+    job = json.loads((ROOT / "mail-job/fixtures/login_link.json").read_text())
+    job["expires_at"] = "2999-01-01T00:00:00Z"
+    record = {"messageId": "m1", "receiptHandle": "rh", "body": json.dumps(job),
+              "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {},
+              "eventSource": "aws:sqs", "awsRegion": "us-east-1"}
+    path.write_text(json.dumps({"Records": [record]}))
+    return path
+
+
 def functions(moto_url):
     aws = [f"AWS_ENDPOINT_URL={moto_url}", "AWS_REGION=us-east-1",
            "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test"]
+    ses_identity(moto_url, "acme.example")
     return [
         ("define-auth-challenge", FIX / "define_empty_session.json", ["MAX_ATTEMPTS=3"]),
         ("create-auth-challenge", FIX / "create_first_challenge.json",
          aws + [f"MAIL_QUEUE_URL={sqs_queue(moto_url)}", "LOGIN_URL=https://app.example.com/verify-login"]),
         ("verify-auth-challenge", FIX / "verify_answer.json", []),
         ("pre-sign-up", FIX / "pre_sign_up.json", []),
+        ("post-confirmation", FIX / "post_confirmation.json",
+         aws + [f"MAIL_QUEUE_URL={sqs_queue(moto_url)}", "SIGN_IN_URL=https://app.example.com/login"]),
+        ("mailer", mailer_event(pathlib.Path(tempfile.mkdtemp()) / "sqs.json"),
+         aws + ["MAIL_FROM=Acme <no-reply@acme.example>"]),
     ]
 
 

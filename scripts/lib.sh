@@ -33,3 +33,13 @@ start_moto() {
   echo "moto did not start on $MOTO_URL" >&2
   return 1
 }
+
+# Debian's Chromium for the browser test (playwright-core drives it; it cannot download browsers).
+ensure_chromium() {
+  if ! command -v chromium >/dev/null 2>&1; then
+    log "installing chromium (Debian package)"
+    if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+  fi
+}

@@ -2,7 +2,8 @@
 
 Plays Cognito's part of CUSTOM_AUTH (define -> create -> verify -> define, with a wrong answer
 first), invoking each trigger binary through the Lambda Runtime API (tools/lambda_rie.py), with
-create-auth-challenge sending its mail job to SQS on moto (loopback). Prints each step.
+create-auth-challenge sending its mail job to SQS on moto (loopback) and the mailer binary
+sending the email through moto's SES v2. Prints each step.
 
 Usage: local_flow.py --bin-dir target/release --moto-url URL [--username NAME --email ADDR]
 """
@@ -20,7 +21,7 @@ class Flow:
     def __init__(self, bin_dir, env):
         self.bin_dir, self.env = pathlib.Path(bin_dir), env
 
-    def invoke(self, function, event):
+    def invoke(self, function, event, raw=False):
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
             json.dump([event], f)
         cmd = [sys.executable, str(ROOT / "tools/lambda_rie.py"), "--events", f.name]
@@ -31,7 +32,26 @@ class Flow:
         if out["init_error"] or not out["results"] or not out["results"][0]["ok"]:
             sys.exit(f"{function} failed: {json.dumps(out, indent=1)}")
         print(f"  {function}: cold start {out['first_ms']:.1f} ms, peak RSS {out['peak_rss_kb'] / 1024:.1f} MB")
-        return out["results"][0]["body"]["response"]
+        body = out["results"][0]["body"]
+        return body if raw else body["response"]
+
+
+def deliver(a, messages, flow):
+    """Hands received messages to the mailer binary as the SQS event source mapping would, then
+    reads the email back from moto's SES store and writes it to out/ for a browser."""
+    import urllib.request
+    records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+                "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {},
+                "eventSource": "aws:sqs", "awsRegion": "us-east-1"} for m in messages]
+    response = flow.invoke("mailer", {"Records": records}, raw=True)
+    assert response == {"batchItemFailures": []}, response
+    sent = json.load(urllib.request.urlopen(f"{a.moto_url}/moto-api/data.json"))["ses"]["Message"]
+    email = sent[-1]
+    out = ROOT / "out"
+    out.mkdir(exist_ok=True)
+    (out / "last-email.html").write_text(email["body"])
+    print(f"   sent by SES: From {email['source']} To {email['destinations']['ToAddresses'][0]}")
+    print(f"   Subject: {email['subject']}   (HTML written to out/last-email.html)")
 
 
 def main():
@@ -49,7 +69,9 @@ def main():
     flow = Flow(a.bin_dir, [f"AWS_ENDPOINT_URL={a.moto_url}", "AWS_REGION=us-east-1",
                             "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test",
                             f"MAIL_QUEUE_URL={queue_url}", "LOGIN_URL=http://localhost:3000/verify-login",
-                            "MAX_ATTEMPTS=3"])
+                            "MAX_ATTEMPTS=3", "MAIL_FROM=Acme <no-reply@acme.example>"])
+    boto3.client("sesv2", endpoint_url=a.moto_url, region_name="us-east-1", aws_access_key_id="test",
+                 aws_secret_access_key="test").create_email_identity(EmailIdentity="acme.example")
 
     def with_user(event):
         event = copy.deepcopy(event)
@@ -84,8 +106,9 @@ def main():
     job = json.loads(messages[0]["Body"])
     print(f"   mail job {job['id']} on SQS: template={job['template']} locale={job['locale']} "
           f"expires_at={job['expires_at']}")
-    print(f"   the email would hold the link {job['data']['link']}")
     code = job["data"]["code"]
+    print("   the mailer takes the SQS batch and sends the email with SES v2")
+    deliver(a, messages, flow)
 
     print("2. RespondToAuthChallenge with a wrong code")
     wrong = verify(created["privateChallengeParameters"], "000000x")

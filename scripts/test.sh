@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Every test, from a fresh clone: installs what the tests need, then runs formatting, lints and
-# the whole workspace's tests in one cargo build. Tests that need the SQS / SES v2 emulator start
-# their own moto server on a free loopback port and stop it when they finish.
+# Every test, from a fresh clone: installs what the tests need (Python tools into .venv, Debian's
+# chromium, npm packages with `npm ci`), then runs formatting, lints, the whole workspace's tests
+# in one cargo build, the template checks and the browser test. Tests that need the SQS / SES v2
+# emulator start their own moto server on a free loopback port and stop it when they finish.
 source "$(dirname "$0")/lib.sh"
 
 ensure_venv
@@ -17,3 +18,12 @@ log "mail-job schema against the shared fixtures"
 
 log "cargo test --workspace"
 cargo test --workspace
+
+log "mail-preview check (every template × fixture × locale)"
+target/debug/mail-preview check
+
+log "browser test of the preview in headless Chromium"
+ensure_chromium
+(cd mail-preview/browser-test && npm ci --no-audit --no-fund --silent)
+MAIL_PREVIEW_BIN="$ROOT/target/debug/mail-preview" CHROMIUM="$(command -v chromium)" \
+  node --test mail-preview/browser-test/

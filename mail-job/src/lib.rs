@@ -36,6 +36,7 @@ pub struct MailJob {
 #[serde(tag = "template", content = "data", rename_all = "snake_case")]
 pub enum MailContent {
     LoginLink(LoginLinkData),
+    Welcome(WelcomeData),
 }
 
 impl MailContent {
@@ -43,6 +44,7 @@ impl MailContent {
     pub fn template_name(&self) -> &'static str {
         match self {
             MailContent::LoginLink(_) => "login_link",
+            MailContent::Welcome(_) => "welcome",
         }
     }
 }
@@ -64,6 +66,13 @@ impl fmt::Debug for LoginLinkData {
             .field("link", &"<redacted>")
             .finish()
     }
+}
+
+/// Data of the `welcome` email, sent once after sign-up: where and with which username to sign in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WelcomeData {
+    pub username: String,
+    pub sign_in_url: String,
 }
 
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -12,7 +12,7 @@ fn the_design_example_parses_into_typed_fields() {
     assert_eq!(job.locale.as_str(), "en");
     assert_eq!(job.to.email, "alice@example.com");
     assert_eq!(job.to.name.as_deref(), Some("alice"));
-    let MailContent::LoginLink(data) = &job.content;
+    let MailContent::LoginLink(data) = &job.content else { panic!("a login_link job") };
     assert_eq!(data.code, "482913");
     assert_eq!(data.username, "alice");
     assert!(data.link.ends_with("code=482913"));
@@ -72,6 +72,7 @@ fn every_fixture_file_is_covered_by_a_test() {
             "invalid/unsupported_version.json",
             "login_link.json",
             "login_link_unicode.json",
+            "welcome.json",
         ]
     );
 }
@@ -128,4 +129,14 @@ fn locales_are_normalised_or_fall_back_to_en() {
 fn a_locale_on_the_wire_is_normalised_when_read() {
     let body = read_fixture("login_link.json").replace("\"locale\": \"en\"", "\"locale\": \"<b>\"");
     assert_eq!(MailJob::parse(&body).unwrap().locale.as_str(), "en");
+}
+
+#[test]
+fn the_welcome_job_parses_without_an_expiry() {
+    let job = fixture_job("welcome.json");
+    assert_eq!(job.content.template_name(), "welcome");
+    assert_eq!(job.expires_at, None);
+    assert!(!job.is_expired(chrono::Utc::now()));
+    let MailContent::Welcome(data) = &job.content else { panic!("a welcome job") };
+    assert_eq!(data.sign_in_url, "https://app.example.com/login");
 }

@@ -66,7 +66,7 @@ impl<S: EmailSender> Mailer<S> {
         let outcome = self.process_body(record.body.as_deref().unwrap_or(""), now).await;
         match &outcome {
             Outcome::Sent { provider_id } => tracing::info!(ses_message_id = %provider_id, "email sent"),
-            Outcome::Expired => tracing::warn!("login link expired before it could be sent; dropped"),
+            Outcome::Expired => tracing::warn!(receive_count, "link expired before it could be sent; dropped"),
             Outcome::Failed(e) if e.kind == Retry::Transient => {
                 tracing::warn!(error = %e.message, receive_count, "transient failure; SQS will retry")
             }
@@ -86,13 +86,15 @@ impl<S: EmailSender> Mailer<S> {
             Err(e) => return Outcome::Failed(SendError::permanent(e.to_string())),
         };
         tracing::Span::current().record("job_id", job.id.as_str());
-        if job.is_expired(now) {
-            return Outcome::Expired;
-        }
+        // A job that can never be sent goes to the dead-letter queue even when it has expired, so
+        // operators see every malformed job; only a sendable job is dropped for being late.
         let email = match self.compose(&job) {
             Ok(email) => email,
             Err(e) => return Outcome::Failed(e),
         };
+        if job.is_expired(now) {
+            return Outcome::Expired;
+        }
         match self.sender.send(&email).await {
             Ok(provider_id) => Outcome::Sent { provider_id },
             Err(e) => Outcome::Failed(e),
@@ -101,21 +103,33 @@ impl<S: EmailSender> Mailer<S> {
 
     /// The email for a job: rendered, addressed, tagged. Every error here is permanent.
     pub fn compose(&self, job: &MailJob) -> Result<OutgoingEmail, SendError> {
-        let address = EmailAddress::parse(&job.to.email).map_err(|e| SendError::permanent(e.to_string()))?;
-        let rendered = render(job, &self.config.app_name).map_err(|e| SendError::permanent(e.to_string()))?;
-        Ok(OutgoingEmail {
-            from: self.config.from.clone(),
-            to: Mailbox::new(job.to.name.as_deref(), address),
-            subject: rendered.subject,
-            html: rendered.html,
-            text: rendered.text,
-            configuration_set: self.config.configuration_set.clone(),
-            tags: vec![
-                ("template".into(), job.content.template_name().into()),
-                ("locale".into(), rendered.locale.into()),
-            ],
-        })
+        compose(&self.config, job).map(|c| c.email)
     }
+}
+
+/// A composed email plus what only people look at: the preheader and the essentials (for the
+/// preview and the template checks).
+#[derive(Debug, Clone)]
+pub struct Composed {
+    pub email: OutgoingEmail,
+    pub preheader: String,
+    pub essentials: Vec<String>,
+}
+
+/// Renders, addresses and tags a job. Every error here is permanent.
+pub fn compose(config: &MailerConfig, job: &MailJob) -> Result<Composed, SendError> {
+    let address = EmailAddress::parse(&job.to.email).map_err(|e| SendError::permanent(e.to_string()))?;
+    let rendered = render(job, &config.app_name).map_err(|e| SendError::permanent(e.to_string()))?;
+    let email = OutgoingEmail {
+        from: config.from.clone(),
+        to: Mailbox::new(job.to.name.as_deref(), address),
+        subject: rendered.subject,
+        html: rendered.html,
+        text: rendered.text,
+        configuration_set: config.configuration_set.clone(),
+        tags: vec![("template".into(), job.content.template_name().into()), ("locale".into(), rendered.locale.into())],
+    };
+    Ok(Composed { email, preheader: rendered.preheader, essentials: rendered.essentials })
 }
 
 fn failure(id: String) -> BatchItemFailure {

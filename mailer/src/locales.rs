@@ -13,6 +13,7 @@ use std::sync::OnceLock;
 pub struct Strings {
     pub common: CommonStrings,
     pub login_link: LoginLinkStrings,
+    pub welcome: WelcomeStrings,
 }
 
 #[derive(Debug, Deserialize)]
@@ -35,6 +36,18 @@ pub struct LoginLinkStrings {
     pub expiry_one: String,
     pub expiry_other: String,
     pub expiry_unknown: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WelcomeStrings {
+    pub subject: String,
+    pub preheader: String,
+    pub intro: String,
+    pub how: String,
+    pub button: String,
+    pub username_hint: String,
+    pub ignore: String,
 }
 
 /// The locale files, by language tag. Adding a language is adding a file here and in the folder.

@@ -4,7 +4,7 @@
 use crate::address::header_safe;
 use crate::locales::{self, fill};
 use askama::Template;
-use mail_job::{LoginLinkData, MailContent, MailJob};
+use mail_job::{MailContent, MailJob};
 
 /// What every email has, whatever the template.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +15,9 @@ pub struct RenderedEmail {
     pub preheader: String,
     pub html: String,
     pub text: String,
+    /// What the reader needs to act (link and code, or sign-in URL and username): both parts
+    /// must hold each of them, which `mail-preview check` verifies.
+    pub essentials: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -64,58 +67,107 @@ struct LoginLinkText<'a> {
     v: &'a LoginLinkView,
 }
 
-pub fn render(job: &MailJob, app_name: &str) -> Result<RenderedEmail, RenderError> {
-    match &job.content {
-        MailContent::LoginLink(data) => render_login_link(job, data, app_name),
-    }
+/// Every string the welcome templates show.
+pub struct WelcomeView {
+    pub greeting: String,
+    pub intro: String,
+    pub how: String,
+    pub button: String,
+    pub sign_in_url: String,
+    pub username_hint: String,
+    pub username: String,
 }
 
-fn render_login_link(job: &MailJob, data: &LoginLinkData, app_name: &str) -> Result<RenderedEmail, RenderError> {
-    if !(data.link.starts_with("https://") || data.link.starts_with("http://")) || url::Url::parse(&data.link).is_err()
-    {
-        return Err(RenderError::UnsafeLink);
-    }
-    if data.code.is_empty() || !data.code.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(RenderError::BadCode);
-    }
+#[derive(Template)]
+#[template(path = "welcome/email.html")]
+struct WelcomeHtml<'a> {
+    layout: &'a Layout,
+    v: &'a WelcomeView,
+}
+
+#[derive(Template)]
+#[template(path = "welcome/email.txt")]
+struct WelcomeText<'a> {
+    layout: &'a Layout,
+    v: &'a WelcomeView,
+}
+
+/// Only absolute http(s) URLs reach an email: a job naming `javascript:` or a relative path is
+/// refused rather than rendered.
+fn check_url(url: &str) -> Result<(), RenderError> {
+    let ok = (url.starts_with("https://") || url.starts_with("http://")) && url::Url::parse(url).is_ok();
+    if ok { Ok(()) } else { Err(RenderError::UnsafeLink) }
+}
+
+pub fn render(job: &MailJob, app_name: &str) -> Result<RenderedEmail, RenderError> {
     let (lang, strings) = locales::resolve(job.locale.as_str());
-    let s = &strings.login_link;
-    // Whole minutes, rounded up: "expires in 3 minutes" for 180 s, never "in 0 minutes".
-    let minutes = job.expires_at.map(|t| ((t - job.created_at).num_seconds().max(1) + 59) / 60);
-    let minutes_text = minutes.unwrap_or(0).to_string();
-    let name = header_safe(job.to.name.as_deref().unwrap_or(&data.username));
-    let vars = [("app", app_name), ("name", name.as_str()), ("minutes", minutes_text.as_str())];
-    let expiry = match minutes {
-        Some(1) => &s.expiry_one,
-        Some(_) => &s.expiry_other,
-        None => &s.expiry_unknown,
+    let username = match &job.content {
+        MailContent::LoginLink(d) => &d.username,
+        MailContent::Welcome(d) => &d.username,
     };
-    let layout = Layout {
+    let name = header_safe(job.to.name.as_deref().unwrap_or(username));
+    let base = [("app", app_name), ("name", name.as_str())];
+    let layout = |subject: &str, preheader: &str, ignore: &str, vars: &[(&str, &str)]| Layout {
         lang,
-        title: fill(&s.subject, &vars),
-        preheader: fill(if minutes.is_some() { &s.preheader } else { &s.intro }, &vars),
+        title: fill(subject, vars),
+        preheader: fill(preheader, vars),
         app_name: app_name.to_string(),
-        ignore: fill(&strings.common.ignore, &vars),
-        footer: fill(&strings.common.footer, &vars),
+        ignore: fill(ignore, vars),
+        footer: fill(&strings.common.footer, vars),
     };
-    let view = LoginLinkView {
-        greeting: fill(&strings.common.greeting, &vars),
-        intro: fill(&s.intro, &vars),
-        button: fill(&s.button, &vars),
-        link_hint: fill(&s.link_hint, &vars),
-        link: data.link.clone(),
-        code_hint: fill(&s.code_hint, &vars),
-        code: data.code.clone(),
-        code_spaced: spaced(&data.code),
-        expiry: fill(expiry, &vars),
+    let greeting = fill(&strings.common.greeting, &base);
+    let (layout, html, text, essentials) = match &job.content {
+        MailContent::LoginLink(data) => {
+            check_url(&data.link)?;
+            if data.code.is_empty() || !data.code.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(RenderError::BadCode);
+            }
+            let s = &strings.login_link;
+            // Whole minutes, rounded up: "expires in 3 minutes" for 180 s, never "in 0 minutes".
+            let minutes = job.expires_at.map(|t| ((t - job.created_at).num_seconds().max(1) + 59) / 60);
+            let minutes_text = minutes.unwrap_or(0).to_string();
+            let vars = [base[0], base[1], ("minutes", minutes_text.as_str())];
+            let expiry = match minutes {
+                Some(1) => &s.expiry_one,
+                Some(_) => &s.expiry_other,
+                None => &s.expiry_unknown,
+            };
+            let preheader = if minutes.is_some() { &s.preheader } else { &s.intro };
+            let layout = layout(&s.subject, preheader, &strings.common.ignore, &vars);
+            let v = LoginLinkView {
+                greeting,
+                intro: fill(&s.intro, &vars),
+                button: fill(&s.button, &vars),
+                link_hint: fill(&s.link_hint, &vars),
+                link: data.link.clone(),
+                code_hint: fill(&s.code_hint, &vars),
+                code: data.code.clone(),
+                code_spaced: spaced(&data.code),
+                expiry: fill(expiry, &vars),
+            };
+            let html = LoginLinkHtml { layout: &layout, v: &v }.render()?;
+            let text = LoginLinkText { layout: &layout, v: &v }.render()?;
+            (layout, html, text, vec![data.link.clone(), data.code.clone()])
+        }
+        MailContent::Welcome(data) => {
+            check_url(&data.sign_in_url)?;
+            let s = &strings.welcome;
+            let layout = layout(&s.subject, &s.preheader, &s.ignore, &base);
+            let v = WelcomeView {
+                greeting,
+                intro: fill(&s.intro, &base),
+                how: fill(&s.how, &base),
+                button: fill(&s.button, &base),
+                sign_in_url: data.sign_in_url.clone(),
+                username_hint: fill(&s.username_hint, &base),
+                username: header_safe(&data.username),
+            };
+            let html = WelcomeHtml { layout: &layout, v: &v }.render()?;
+            let text = WelcomeText { layout: &layout, v: &v }.render()?;
+            (layout, html, text, vec![data.sign_in_url.clone(), v.username.clone()])
+        }
     };
-    Ok(RenderedEmail {
-        locale: lang,
-        subject: layout.title.clone(),
-        preheader: layout.preheader.clone(),
-        html: LoginLinkHtml { layout: &layout, v: &view }.render()?,
-        text: LoginLinkText { layout: &layout, v: &view }.render()?,
-    })
+    Ok(RenderedEmail { locale: lang, subject: layout.title, preheader: layout.preheader, html, text, essentials })
 }
 
 /// `482913` → `482 913`: groups of three are easier to read and type (the verifier ignores spaces).

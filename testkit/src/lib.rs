@@ -18,3 +18,19 @@ pub fn temp_path(stem: &str) -> std::path::PathBuf {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     std::env::temp_dir().join(format!("{stem}-{}-{n}", std::process::id()))
 }
+
+/// A bare HTTP/1.0 GET (no client library for a few test calls): the status line and, for a 200,
+/// the body.
+pub fn http_get(addr: &str, path: &str) -> std::io::Result<(String, Option<String>)> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(10)))?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n")?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response)?;
+    let response = String::from_utf8_lossy(&response);
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    let status = head.lines().next().unwrap_or("").to_string();
+    let ok = status.split_whitespace().nth(1) == Some("200");
+    Ok((status, ok.then(|| body.to_string())))
+}

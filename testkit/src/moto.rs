@@ -1,8 +1,7 @@
 //! A moto server (PyPI `moto[server]`) for one test: SQS and SES v2 over the real AWS protocols on
 //! a free loopback port, stopped when the handle drops.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -78,18 +77,11 @@ impl Moto {
         data["ses"]["Message"].as_array().cloned().unwrap_or_default()
     }
 
-    /// A bare HTTP/1.0 GET on the server (no client library needed for two moto-api calls).
+    /// A GET on the moto server: the body of a 200, else an error.
     pub fn get(&self, path: &str) -> std::io::Result<String> {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
-        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-        write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")?;
-        let mut response = String::new();
-        stream.read_to_string(&mut response)?;
-        let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-        if !head.starts_with("HTTP/1.0 200") && !head.starts_with("HTTP/1.1 200") {
-            return Err(std::io::Error::other(head.lines().next().unwrap_or("").to_string()));
-        }
-        Ok(body.to_string())
+        crate::http_get(&format!("127.0.0.1:{}", self.port), path)
+            .map(|(_, body)| body)
+            .and_then(|body| body.ok_or_else(|| std::io::Error::other("not 200")))
     }
 }
 

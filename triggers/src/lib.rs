@@ -12,6 +12,7 @@ pub mod define;
 pub mod fixtures;
 pub mod link;
 pub mod mail_queue;
+pub mod post_confirmation;
 pub mod pre_sign_up;
 pub mod verify;
 

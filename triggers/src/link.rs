@@ -14,16 +14,7 @@ pub struct LoginUrl(Url);
 
 impl LoginUrl {
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let url = Url::parse(raw).map_err(|e| format!("not an absolute URL ({e})"))?;
-        let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
-        match url.scheme() {
-            "https" => {}
-            "http" if loopback => {}
-            other => return Err(format!("scheme {other:?} is not allowed: use https (http only for localhost)")),
-        }
-        if url.host_str().is_none_or(str::is_empty) {
-            return Err("the URL has no host".into());
-        }
+        let url = parse_web_url(raw)?;
         if url.query_pairs().any(|(k, _)| k == "username" || k == "code") {
             return Err("the URL already has a `username` or `code` query parameter".into());
         }
@@ -50,6 +41,22 @@ impl LoginUrl {
     pub fn as_str(&self) -> &str {
         self.0.as_str()
     }
+}
+
+/// An absolute https URL (plain http only for a loopback host, for local development): the only
+/// kind of URL the triggers put into an email.
+pub fn parse_web_url(raw: &str) -> Result<Url, String> {
+    let url = Url::parse(raw).map_err(|e| format!("not an absolute URL ({e})"))?;
+    let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        other => return Err(format!("scheme {other:?} is not allowed: use https (http only for localhost)")),
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("the URL has no host".into());
+    }
+    Ok(url)
 }
 
 #[cfg(test)]

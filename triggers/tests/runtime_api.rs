@@ -88,7 +88,7 @@ async fn create_sends_one_job_to_sqs_and_keeps_secrets_out_of_its_logs() {
     let messages = received.messages();
     assert_eq!(messages.len(), 1, "only the first challenge of a real user sends mail");
     let job = mail_job::MailJob::parse(messages[0].body().unwrap()).expect("a version-1 mail job");
-    let mail_job::MailContent::LoginLink(data) = &job.content;
+    let mail_job::MailContent::LoginLink(data) = &job.content else { panic!("a login_link job") };
     assert_eq!(data.code, code);
 
     let logs = report.output();

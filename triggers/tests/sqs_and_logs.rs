@@ -37,7 +37,7 @@ async fn an_awkward_username_round_trips_through_sqs_and_the_link() {
     trigger.handle(fixtures::event("create_unicode_username.json"), chrono::Utc::now()).await.unwrap();
     let jobs = received_jobs(&sqs, &queue_url).await;
     assert_eq!(jobs.len(), 1);
-    let MailContent::LoginLink(data) = &jobs[0].content;
+    let MailContent::LoginLink(data) = &jobs[0].content else { panic!("a login_link job") };
     let link = url::Url::parse(&data.link).unwrap();
     let pairs: Vec<(String, String)> = link.query_pairs().map(|(k, v)| (k.into(), v.into())).collect();
     assert_eq!(
@@ -87,7 +87,7 @@ async fn a_whole_sign_in_logs_no_code_link_or_address() {
     assert!(define::handle(last, &define_config).unwrap().response.issue_tokens);
 
     let jobs = received_jobs(&sqs, &queue_url).await;
-    let MailContent::LoginLink(data) = &jobs[0].content;
+    let MailContent::LoginLink(data) = &jobs[0].content else { panic!("a login_link job") };
     let text = logs.text();
     assert!(text.contains(jobs[0].id.as_str()), "capture works and the job id is logged: {text}");
     assert!(text.lines().count() >= 5, "{text}");

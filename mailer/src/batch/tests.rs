@@ -117,6 +117,10 @@ async fn an_expired_login_job_is_dropped_not_failed() {
     let response = m.handle(event(vec![record("late", &job_for("a@example.com"))]), late).await;
     assert!(response.batch_item_failures.is_empty());
     assert!(m.sender.sent.lock().unwrap().is_empty());
+    let Outcome::Failed(e) = m.process_body(&job_for("not-an-address"), late).await else {
+        panic!("an unsendable job is a failure even when late")
+    };
+    assert_eq!(e.kind, Retry::Permanent);
 }
 
 #[tokio::test]

@@ -79,11 +79,26 @@ fn layout_tables_are_presentational_and_the_html_is_small() {
 #[test]
 fn jobs_that_would_make_a_dangerous_email_are_refused() {
     let mut js = job("en");
-    let MailContent::LoginLink(data) = &mut js.content;
+    let MailContent::LoginLink(data) = &mut js.content else { unreachable!() };
     data.link = "javascript:alert(1)".into();
     assert!(matches!(render(&js, "Acme"), Err(RenderError::UnsafeLink)));
     let mut bad_code = job("en");
-    let MailContent::LoginLink(data) = &mut bad_code.content;
+    let MailContent::LoginLink(data) = &mut bad_code.content else { unreachable!() };
     data.code = "12<b>".into();
     assert!(matches!(render(&bad_code, "Acme"), Err(RenderError::BadCode)));
+}
+
+#[test]
+fn the_welcome_email_renders_in_every_locale_with_its_essentials() {
+    for locale in crate::locales::available() {
+        let mut job = MailJob::parse(&read_fixture("welcome.json")).unwrap();
+        job.locale = mail_job::Locale::from_attribute(Some(locale));
+        let email = render(&job, "Acme").unwrap();
+        assert!(email.html.contains(&format!("<html lang=\"{locale}\"")));
+        assert_eq!(email.essentials, ["https://app.example.com/login", "alice"]);
+        for essential in &email.essentials {
+            assert!(email.text.contains(essential.as_str()) && email.html.contains(essential.as_str()), "{locale}");
+        }
+        assert!(!email.subject.contains('{') && !email.text.contains("{app}"), "{locale}");
+    }
 }

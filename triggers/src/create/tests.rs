@@ -48,7 +48,7 @@ async fn a_first_challenge_makes_a_code_and_enqueues_one_job() {
     let job = &jobs[0];
     let code = out.response.private_challenge_parameters["code"].clone();
     assert_eq!(code.len(), 6);
-    let MailContent::LoginLink(data) = &job.content;
+    let MailContent::LoginLink(data) = &job.content else { panic!("a login_link job") };
     assert_eq!(data.code, code);
     assert_eq!(data.username, "alice");
     assert_eq!(data.link, format!("https://app.example.com/verify-login?username=alice&code={code}"));
@@ -133,7 +133,7 @@ async fn unicode_usernames_names_and_locales() {
     let t = trigger(MemoryQueue::default());
     t.handle(fixtures::event("create_unicode_username.json"), now()).await.unwrap();
     let jobs = t.queue.jobs.lock().unwrap();
-    let MailContent::LoginLink(data) = &jobs[0].content;
+    let MailContent::LoginLink(data) = &jobs[0].content else { panic!("a login_link job") };
     assert_eq!(data.username, "Zoë+test&x=1");
     assert!(data.link.starts_with("https://app.example.com/verify-login?username=Zo%C3%AB%2Btest%26x%3D1&code="));
     assert_eq!(jobs[0].locale.as_str(), "de-de");

@@ -1,0 +1,45 @@
+//! The `mailer` binary, built as Lambda runs it, against the Lambda Runtime API and moto: a batch
+//! with a good and a poison message gets a partial batch response; bad configuration stops start-up.
+
+use mail_job::read_fixture;
+use serde_json::json;
+use testkit::{Moto, rie};
+
+const MAILER: &str = env!("CARGO_BIN_EXE_mailer");
+
+fn record(id: &str, body: &str) -> serde_json::Value {
+    json!({"messageId": id, "receiptHandle": "rh", "body": body, "attributes": {"ApproximateReceiveCount": "1"},
+           "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+           "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:mail", "awsRegion": "us-east-1"})
+}
+
+#[tokio::test]
+async fn the_binary_sends_good_jobs_and_reports_the_poison_one() {
+    let moto = Moto::start();
+    let ses = aws_sdk_sesv2::Client::new(&moto.sdk_config().await);
+    moto.verify_domain(&ses, "acme.example").await;
+    // A job that expires far in the future, so the binary's real clock does not drop it.
+    let job = read_fixture("login_link.json").replace("2026-11-25T18:03:00Z", "2999-01-01T00:00:00Z");
+    let event = json!({"Records": [record("good", &job), record("poison", "[]")]});
+    let mut env = moto.env();
+    env.push(("MAIL_FROM".into(), "Acme <no-reply@acme.example>".into()));
+    let report =
+        tokio::task::spawn_blocking(move || rie::run(MAILER, &[event, json!({"Records": 7})], &env, 30)).await.unwrap();
+    assert!(report.ok(0), "{:?}", report.raw);
+    assert_eq!(report.body(0), &json!({"batchItemFailures": [{"itemIdentifier": "poison"}]}));
+    assert!(!report.ok(1), "an event that is not an SQS event is an error");
+    let sent = moto.sent_emails();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["destinations"]["ToAddresses"][0], "\"alice\" <alice@example.com>");
+    let logs = report.output();
+    assert!(logs.contains("b1946ac92492d2347c6235b4d2611184") && logs.contains("poison"), "{logs}");
+    assert!(!logs.contains("482913") && !logs.contains("alice@example.com"), "{logs}");
+}
+
+#[test]
+fn missing_mail_from_stops_start_up_naming_it() {
+    let report = rie::run(MAILER, &[json!({"Records": []})], &[], 10);
+    assert!(report.results().is_empty());
+    let init_error = report.raw["init_error"].as_str().unwrap_or_default();
+    assert!(init_error.contains("missing required environment variable MAIL_FROM"), "{:?}", report.raw);
+}
