@@ -43,3 +43,13 @@ ensure_chromium() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
   fi
 }
+
+# `cdk synth` of infra/ with example parameters (deploys pass their own; see the README).
+synth_infra() {
+  (cd infra && npx --no-install cdk synth --quiet \
+    -c senderDomain=mail.example.com \
+    -c loginUrl=https://app.example.com/verify-login \
+    -c signInUrl=https://app.example.com/login \
+    -c alarmTopicArn=arn:aws:sns:eu-west-1:123456789012:ops-alerts \
+    "$@")
+}

@@ -3,6 +3,7 @@
 # chromium, npm packages with `npm ci`), then runs formatting, lints, the whole workspace's tests
 # in one cargo build, the template checks and the browser test. Tests that need the SQS / SES v2
 # emulator start their own moto server on a free loopback port and stop it when they finish.
+# Last, the infrastructure: CDK tests, the arm64 Lambda zips, cdk synth and cfn-lint.
 source "$(dirname "$0")/lib.sh"
 
 ensure_venv
@@ -27,3 +28,14 @@ ensure_chromium
 (cd mail-preview/browser-test && npm ci --no-audit --no-fund --silent)
 MAIL_PREVIEW_BIN="$ROOT/target/debug/mail-preview" CHROMIUM="$(command -v chromium)" \
   node --test mail-preview/browser-test/
+
+log "infra: npm ci, type check, CDK assertion and cdk-nag tests"
+(cd infra && npm ci --no-audit --no-fund --silent && npm test)
+
+log "arm64 Lambda packages (cargo lambda, zipped)"
+scripts/build-lambdas.sh
+
+log "cdk synth with the real packages, then cfn-lint"
+synth_infra
+(cd infra && ../.venv/bin/cfn-lint cdk.out/PasswordlessSignIn.template.json)
+echo "cfn-lint: no errors"

@@ -1,0 +1,283 @@
+import * as path from 'node:path';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as ses from 'aws-cdk-lib/aws-ses';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+
+/** Everything an operator chooses at deploy time (see the README's "Deploy" section). */
+export interface PasswordlessProps extends StackProps {
+  /** Folder holding `<function>/bootstrap.zip`, as `scripts/build-lambdas.sh` leaves them. */
+  readonly assetsDir: string;
+  /** SES sending identity (a domain you control; its DNS records verify it). */
+  readonly senderDomain: string;
+  /** The From header; defaults to `no-reply@<senderDomain>`. */
+  readonly mailFrom?: string;
+  /** Product name shown in emails. */
+  readonly appName: string;
+  /** The page that finishes sign-in (receives `username` and `code`). */
+  readonly loginUrl: string;
+  /** The page where users start signing in (linked from the welcome email). */
+  readonly signInUrl: string;
+  /** SNS topic that hears about a non-empty dead-letter queue. */
+  readonly alarmTopicArn: string;
+  /** The account's SES maximum send rate, per second (the sandbox allows 1, new production accounts 14). */
+  readonly sesMaxSendRate: number;
+  readonly accessTokenValidity: Duration;
+  readonly idTokenValidity: Duration;
+  readonly refreshTokenValidity: Duration;
+  /** How long the emailed code is valid; also the Cognito session's lifetime (3 to 15 minutes). */
+  readonly codeTtl: Duration;
+  readonly codeLength: number;
+  readonly maxAttempts: number;
+  readonly logRetention: logs.RetentionDays;
+}
+
+export const DEFAULTS = {
+  appName: 'Passwordless',
+  sesMaxSendRate: 14,
+  accessTokenValidity: Duration.minutes(60),
+  idTokenValidity: Duration.minutes(60),
+  refreshTokenValidity: Duration.days(30),
+  codeTtl: Duration.minutes(3),
+  codeLength: 6,
+  maxAttempts: 3,
+  logRetention: logs.RetentionDays.ONE_MONTH,
+} as const;
+
+/** Cognito waits 5 s for a trigger; leave a second for its own overhead. */
+export const TRIGGER_TIMEOUT = Duration.seconds(4);
+export const MAILER_TIMEOUT = Duration.seconds(30);
+/** See docs/mailer.md: five receives before a job is parked in the dead-letter queue. */
+export const MAX_RECEIVE_COUNT = 5;
+/** An SES SendEmail call takes about 100 ms, so each send in flight is worth about 10 per second. */
+const SENDS_PER_SECOND_PER_SLOT = 10;
+
+/**
+ * Concurrency that keeps the mailer near the SES send rate: sends in flight ≈ rate / 10, split
+ * into functions (the event source mapping's maximum concurrency, at least 2) each running up to
+ * MAX_CONCURRENT_SENDS at once. Sends beyond the rate are throttled by SES, retried by the SDK,
+ * then by SQS, so this is a budget, not a hard guarantee.
+ */
+export function mailerConcurrency(sesMaxSendRate: number): { maxConcurrency: number; sendsPerFunction: number } {
+  const slots = Math.max(1, Math.floor(sesMaxSendRate / SENDS_PER_SECOND_PER_SLOT));
+  const maxConcurrency = Math.min(1000, Math.max(2, Math.floor(slots / 10)));
+  const sendsPerFunction = Math.min(10, Math.max(1, Math.floor(slots / maxConcurrency)));
+  return { maxConcurrency, sendsPerFunction };
+}
+
+function check(condition: boolean, parameter: string, message: string): void {
+  if (!condition) throw new Error(`invalid parameter ${parameter}: ${message}`);
+}
+
+function isWebUrl(url: string): boolean {
+  return /^https:\/\/[^/\s]+/.test(url) || /^http:\/\/(localhost|127\.0\.0\.1)(:\d+)?\//.test(url);
+}
+
+export class PasswordlessStack extends Stack {
+  readonly userPool: cognito.UserPool;
+  readonly mailQueue: sqs.Queue;
+  readonly deadLetterQueue: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: PasswordlessProps) {
+    super(scope, id, props);
+    check(/^[a-z0-9.-]+\.[a-z]{2,}$/i.test(props.senderDomain), 'senderDomain', `"${props.senderDomain}" is not a domain`);
+    check(isWebUrl(props.loginUrl), 'loginUrl', 'must be an https URL');
+    check(isWebUrl(props.signInUrl), 'signInUrl', 'must be an https URL');
+    check(/^arn:aws[a-z-]*:sns:/.test(props.alarmTopicArn), 'alarmTopicArn', 'must be an SNS topic ARN');
+    const ttlSeconds = props.codeTtl.toSeconds();
+    check(ttlSeconds >= 180 && ttlSeconds <= 900 && ttlSeconds % 60 === 0, 'codeTtl',
+      'Cognito sessions last 3 to 15 whole minutes');
+    check(props.sesMaxSendRate >= 1, 'sesMaxSendRate', 'must be at least 1');
+
+    const mailFrom = props.mailFrom ?? `${props.appName} <no-reply@${props.senderDomain}>`;
+    const fn = (name: string, binary: string, timeout: Duration, environment: Record<string, string>) =>
+      this.rustFunction(name, binary, timeout, environment, props);
+
+    // Mail: queue, dead-letter queue, alarm.
+    this.deadLetterQueue = new sqs.Queue(this, 'MailDeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This is the dead-letter queue of the mail queue; messages here wait for an operator (alarmed).',
+    });
+    this.mailQueue = new sqs.Queue(this, 'MailQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // Five receives 3 minutes apart take 15 minutes; an hour covers them with room to spare,
+      // and a login link is dead after CODE_TTL anyway.
+      retentionPeriod: Duration.hours(1),
+      visibilityTimeout: Duration.seconds(MAILER_TIMEOUT.toSeconds() * 6),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
+    });
+    const alarm = new cloudwatch.Alarm(this, 'MailDeadLetterAlarm', {
+      alarmDescription: 'Mail jobs are in the dead-letter queue: those emails will never arrive without action (docs/mailer.md).',
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(new cwActions.SnsAction(sns.Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn)));
+
+    // SES: the sending identity and a configuration set; the mailer may use only these.
+    const configurationSet = new ses.ConfigurationSet(this, 'MailConfigurationSet', {
+      reputationMetrics: true,
+      sendingEnabled: true,
+      suppressionReasons: ses.SuppressionReasons.BOUNCES_AND_COMPLAINTS,
+    });
+    const identity = new ses.EmailIdentity(this, 'SenderIdentity', {
+      identity: ses.Identity.domain(props.senderDomain),
+      configurationSet,
+    });
+
+    // Functions.
+    const common = { MAIL_QUEUE_URL: this.mailQueue.queueUrl };
+    const preSignUp = fn('PreSignUp', 'pre-sign-up', TRIGGER_TIMEOUT, {});
+    const define = fn('DefineAuthChallenge', 'define-auth-challenge', TRIGGER_TIMEOUT, {
+      MAX_ATTEMPTS: String(props.maxAttempts),
+    });
+    const create = fn('CreateAuthChallenge', 'create-auth-challenge', TRIGGER_TIMEOUT, {
+      ...common,
+      LOGIN_URL: props.loginUrl,
+      CODE_LENGTH: String(props.codeLength),
+      CODE_TTL_SECONDS: String(ttlSeconds),
+    });
+    const verify = fn('VerifyAuthChallenge', 'verify-auth-challenge', TRIGGER_TIMEOUT, {});
+    const postConfirmation = fn('PostConfirmation', 'post-confirmation', TRIGGER_TIMEOUT, {
+      ...common,
+      SIGN_IN_URL: props.signInUrl,
+    });
+    const { maxConcurrency, sendsPerFunction } = mailerConcurrency(props.sesMaxSendRate);
+    const mailer = fn('Mailer', 'mailer', MAILER_TIMEOUT, {
+      MAIL_FROM: mailFrom,
+      APP_NAME: props.appName,
+      SES_CONFIGURATION_SET: configurationSet.configurationSetName,
+      MAX_CONCURRENT_SENDS: String(sendsPerFunction),
+    });
+
+    // Least privilege: producers may only send to the mail queue; the mailer may only send email
+    // from the identity with the configuration set (and consume its queue, via the mapping).
+    this.mailQueue.grant(create, 'sqs:SendMessage');
+    this.mailQueue.grant(postConfirmation, 'sqs:SendMessage');
+    mailer.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['ses:SendEmail'],
+      resources: [
+        this.formatArn({ service: 'ses', resource: 'identity', resourceName: identity.emailIdentityName }),
+        this.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: configurationSet.configurationSetName }),
+      ],
+    }));
+    mailer.addEventSource(new SqsEventSource(this.mailQueue, {
+      batchSize: 10,
+      reportBatchItemFailures: true,
+      maxConcurrency,
+    }));
+
+    // Cognito: username + required email, the standard locale attribute, our triggers.
+    this.userPool = new cognito.UserPool(this, 'UserPool', {
+      selfSignUpEnabled: true,
+      signInAliases: { username: true },
+      signInCaseSensitive: false,
+      standardAttributes: {
+        email: { required: true, mutable: true },
+        locale: { required: false, mutable: true },
+      },
+      // Pre-sign-up confirms; the first emailed sign-in proves the address (docs/decisions.md).
+      autoVerify: { email: false },
+      accountRecovery: cognito.AccountRecovery.NONE,
+      // Users never type this password (the client sets a random one at sign-up), but a strong
+      // policy keeps a leaked client from setting a weak one.
+      passwordPolicy: { minLength: 16, requireDigits: true, requireLowercase: true, requireUppercase: true, requireSymbols: true },
+      featurePlan: cognito.FeaturePlan.ESSENTIALS,
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      lambdaTriggers: {
+        preSignUp,
+        defineAuthChallenge: define,
+        createAuthChallenge: create,
+        verifyAuthChallengeResponse: verify,
+        postConfirmation,
+      },
+    });
+    Validations.of(this.userPool).acknowledge(
+      {
+        id: 'AwsSolutions-COG2',
+        reason: 'Sign-in itself is a possession factor: a one-time code sent to the verified mailbox; there is no password to protect with MFA.',
+      },
+      {
+        id: 'AwsSolutions-COG3',
+        reason: 'Threat protection (advanced security) needs the Plus feature plan; operators can enable it, it is not required for this flow.',
+      },
+      {
+        id: 'AwsSolutions-XXXX',
+        reason: 'The Plus feature plan (threat protection) costs extra per user; the flow does not need it. Enable it with featurePlan if wanted.',
+      },
+    );
+    const client = this.userPool.addClient('AppClient', {
+      authFlows: { custom: true },
+      disableOAuth: true,
+      generateSecret: false,
+      preventUserExistenceErrors: true,
+      enableTokenRevocation: true,
+      authSessionValidity: props.codeTtl,
+      accessTokenValidity: props.accessTokenValidity,
+      idTokenValidity: props.idTokenValidity,
+      refreshTokenValidity: props.refreshTokenValidity,
+    });
+
+    new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
+    new CfnOutput(this, 'UserPoolClientId', { value: client.userPoolClientId });
+    new CfnOutput(this, 'MailQueueUrl', { value: this.mailQueue.queueUrl });
+    new CfnOutput(this, 'MailDeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl });
+  }
+
+  /**
+   * A Rust binary as a Lambda function: provided.al2023 on arm64, its own log group with a
+   * retention, and its own role that may write only to that log group (no
+   * AWSLambdaBasicExecutionRole, whose logs permissions cover every log group).
+   */
+  private rustFunction(id: string, binary: string, timeout: Duration, environment: Record<string, string>,
+    props: PasswordlessProps): lambda.Function {
+    const logGroup = new logs.LogGroup(this, `${id}Logs`, {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const role = new iam.Role(this, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `${binary}: writes its own logs, nothing else unless granted below`,
+    });
+    role.addToPolicy(new iam.PolicyStatement({
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      resources: [logGroup.logGroupArn],
+    }));
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5',
+      reason: 'Lambda names each log stream itself; the wildcard is only the stream part of this function\'s own log group ARN.',
+    });
+    return new lambda.Function(this, id, {
+      description: `${binary} (Rust, provided.al2023 arm64)`,
+      runtime: lambda.Runtime.PROVIDED_AL2023,
+      architecture: lambda.Architecture.ARM_64,
+      handler: 'bootstrap',
+      code: lambda.Code.fromAsset(path.join(props.assetsDir, binary, 'bootstrap.zip')),
+      memorySize: 128,
+      timeout,
+      role,
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
+      systemLogLevelV2: lambda.SystemLogLevel.WARN,
+      environment,
+    });
+  }
+}

@@ -1,0 +1,227 @@
+// Tests on the synthesised template: triggers, client, queue, event source mapping, least
+// privilege, runtime settings, and cdk-nag's AwsSolutions checks. Offline: the Lambda packages
+// are stand-in zips here (scripts/test.sh synthesises once more with the real arm64 builds).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App, Duration } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { parametersFromContext } from '../lib/parameters.ts';
+import { MAILER_TIMEOUT, MAX_RECEIVE_COUNT, PasswordlessStack, mailerConcurrency } from '../lib/passwordless-stack.ts';
+
+const BINARIES = ['define-auth-challenge', 'create-auth-challenge', 'verify-auth-challenge', 'pre-sign-up',
+  'post-confirmation', 'mailer'];
+
+function standInAssets(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lambda-assets-'));
+  for (const binary of BINARIES) {
+    fs.mkdirSync(path.join(dir, binary));
+    fs.writeFileSync(path.join(dir, binary, 'bootstrap.zip'), 'stand-in');
+  }
+  return dir;
+}
+
+const CONTEXT: Record<string, string> = {
+  senderDomain: 'mail.example.com',
+  loginUrl: 'https://app.example.com/verify-login',
+  signInUrl: 'https://app.example.com/login',
+  alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:ops-alerts',
+  appName: 'Acme',
+};
+
+function synth(context: Record<string, string> = {}) {
+  const app = new App();
+  const all: Record<string, string> = { ...CONTEXT, assetsDir: standInAssets(), ...context };
+  const stack = new PasswordlessStack(app, 'Test', {
+    ...parametersFromContext((k) => all[k]),
+    env: { account: '123456789012', region: 'eu-west-1' },
+  });
+  return { app, stack, template: Template.fromStack(stack) };
+}
+
+const { app, stack, template } = synth();
+const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: any }>;
+const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+const functionId = (binary: string) => ofType('AWS::Lambda::Function')
+  .find(([, r]) => String(r.Properties.Description).startsWith(`${binary} `))![0];
+
+test('every trigger is attached to the user pool, and only Cognito may invoke it', () => {
+  const pool = ofType('AWS::Cognito::UserPool')[0][1].Properties;
+  const config = pool.LambdaConfig;
+  const expected: Record<string, string> = {
+    PreSignUp: 'pre-sign-up',
+    DefineAuthChallenge: 'define-auth-challenge',
+    CreateAuthChallenge: 'create-auth-challenge',
+    VerifyAuthChallengeResponse: 'verify-auth-challenge',
+    PostConfirmation: 'post-confirmation',
+  };
+  assert.deepEqual(Object.keys(config).sort(), Object.keys(expected).sort());
+  for (const [slot, binary] of Object.entries(expected)) {
+    assert.deepEqual(config[slot], { 'Fn::GetAtt': [functionId(binary), 'Arn'] }, slot);
+  }
+  const permissions = ofType('AWS::Lambda::Permission').map(([, r]) => r.Properties);
+  assert.equal(permissions.filter((p) => p.Principal === 'cognito-idp.amazonaws.com').length, 5);
+  for (const p of permissions.filter((p) => p.Principal === 'cognito-idp.amazonaws.com')) {
+    assert.equal(p.Action, 'lambda:InvokeFunction');
+    assert.ok(p.SourceArn, 'scoped to the user pool');
+  }
+  assert.deepEqual(pool.UsernameAttributes, undefined, 'sign-in by username');
+  const schema = pool.Schema as Array<{ Name: string; Required: boolean }>;
+  assert.deepEqual(schema.find((a) => a.Name === 'email')?.Required, true);
+  assert.ok(schema.find((a) => a.Name === 'locale'));
+});
+
+test('the app client allows only custom auth (and refresh), without OAuth, hiding user existence', () => {
+  template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+    ExplicitAuthFlows: ['ALLOW_CUSTOM_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+    PreventUserExistenceErrors: 'ENABLED',
+    AllowedOAuthFlowsUserPoolClient: false,
+    GenerateSecret: false,
+    AuthSessionValidity: 3,
+    AccessTokenValidity: 60,
+    IdTokenValidity: 60,
+    RefreshTokenValidity: 43200,
+  });
+  const other = synth({ codeTtlSeconds: '300', accessTokenValidityMinutes: '15', refreshTokenValidityDays: '7' }).template;
+  other.hasResourceProperties('AWS::Cognito::UserPoolClient', { AuthSessionValidity: 5, AccessTokenValidity: 15, RefreshTokenValidity: 10080 });
+  other.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ CODE_TTL_SECONDS: '300' }) } });
+});
+
+test('the mail queue is encrypted, TLS-only, with a dead-letter queue and room for the mailer', () => {
+  template.hasResourceProperties('AWS::SQS::Queue', {
+    SqsManagedSseEnabled: true,
+    MessageRetentionPeriod: 3600,
+    VisibilityTimeout: MAILER_TIMEOUT.toSeconds() * 6,
+    RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: MAX_RECEIVE_COUNT },
+  });
+  template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
+  assert.equal(ofType('AWS::SQS::Queue').length, 2);
+  const policies = ofType('AWS::SQS::QueuePolicy').map(([, r]) => r.Properties.PolicyDocument.Statement).flat();
+  assert.equal(policies.filter((s: any) => s.Effect === 'Deny' && s.Condition?.Bool?.['aws:SecureTransport'] === 'false').length, 2);
+});
+
+test('the mailer consumes the queue with partial batch responses and bounded concurrency', () => {
+  template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+    FunctionName: { Ref: functionId('mailer') },
+    BatchSize: 10,
+    FunctionResponseTypes: ['ReportBatchItemFailures'],
+    ScalingConfig: { MaximumConcurrency: 2 },
+  });
+  assert.deepEqual(mailerConcurrency(14), { maxConcurrency: 2, sendsPerFunction: 1 });
+  assert.deepEqual(mailerConcurrency(200), { maxConcurrency: 2, sendsPerFunction: 10 });
+  assert.deepEqual(mailerConcurrency(1000), { maxConcurrency: 10, sendsPerFunction: 10 });
+  template.hasResourceProperties('AWS::Lambda::Function', {
+    Environment: { Variables: Match.objectLike({ MAX_CONCURRENT_SENDS: '1', MAIL_FROM: 'Acme <no-reply@mail.example.com>' }) },
+  });
+});
+
+test('a non-empty dead-letter queue alarms the given SNS topic', () => {
+  template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+    MetricName: 'ApproximateNumberOfMessagesVisible',
+    Namespace: 'AWS/SQS',
+    Threshold: 1,
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    AlarmActions: [CONTEXT.alarmTopicArn],
+  });
+});
+
+test('every function is Rust on provided.al2023 arm64 with JSON logs, a log level and a retention', () => {
+  const functions = ofType('AWS::Lambda::Function');
+  assert.equal(functions.length, BINARIES.length);
+  for (const [id, { Properties: p }] of functions) {
+    assert.equal(p.Runtime, 'provided.al2023', id);
+    assert.deepEqual(p.Architectures, ['arm64'], id);
+    assert.equal(p.Handler, 'bootstrap', id);
+    assert.equal(p.MemorySize, 128, id);
+    assert.equal(p.LoggingConfig.LogFormat, 'JSON', id);
+    assert.equal(p.LoggingConfig.ApplicationLogLevel, 'INFO', id);
+    assert.ok(p.LoggingConfig.LogGroup, `${id} logs to its own group`);
+    if (!id.startsWith('Mailer')) assert.ok(p.Timeout <= 5, `${id}: Cognito waits 5 s`);
+  }
+  for (const [id, { Properties: p }] of ofType('AWS::Logs::LogGroup')) {
+    assert.equal(p.RetentionInDays, 30, id);
+  }
+});
+
+test('no IAM statement allows a wildcard action or resource, and no managed policy is attached', () => {
+  const statements: Array<{ where: string; s: any }> = [];
+  for (const [id, r] of Object.entries(resources)) {
+    if (r.Type === 'AWS::IAM::Policy') {
+      for (const s of r.Properties.PolicyDocument.Statement) statements.push({ where: id, s });
+    }
+    if (r.Type === 'AWS::IAM::Role') {
+      assert.equal(r.Properties.ManagedPolicyArns, undefined, `${id} has a managed policy`);
+      for (const policy of r.Properties.Policies ?? []) {
+        for (const s of policy.PolicyDocument.Statement) statements.push({ where: id, s });
+      }
+    }
+    if (r.Type === 'AWS::SQS::QueuePolicy') {
+      for (const s of r.Properties.PolicyDocument.Statement) statements.push({ where: id, s });
+    }
+  }
+  assert.ok(statements.length >= 8);
+  const list = (v: unknown) => (Array.isArray(v) ? v : [v]);
+  for (const { where, s } of statements) {
+    // enforceSSL's Deny names sqs:* for every principal: a Deny only ever takes rights away.
+    if (s.Effect === 'Deny') continue;
+    for (const action of list(s.Action)) {
+      assert.ok(typeof action === 'string' && !action.includes('*'), `${where}: action ${JSON.stringify(action)}`);
+    }
+    for (const resource of list(s.Resource)) {
+      assert.notEqual(resource, '*', `${where}: resource *`);
+      assert.ok(!(typeof resource === 'string' && resource.endsWith(':*') && !resource.includes('log-group')),
+        `${where}: ${resource}`);
+    }
+  }
+});
+
+test('the create-challenge function may only send to the mail queue; the mailer only send from its identity', () => {
+  const policyOf = (binary: string) => {
+    const role = resources[functionId(binary)].Properties.Role['Fn::GetAtt'][0];
+    return ofType('AWS::IAM::Policy').filter(([, r]) => r.Properties.Roles.some((x: any) => x.Ref === role))
+      .flatMap(([, r]) => r.Properties.PolicyDocument.Statement);
+  };
+  const mailQueueId = ofType('AWS::SQS::Queue').find(([, r]) => r.Properties.RedrivePolicy)![0];
+  const actionsOf = (s: any): string[] => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+  const beyondLogs = (s: any) => !actionsOf(s).every((a) => a.startsWith('logs:'));
+  const create = policyOf('create-auth-challenge').filter(beyondLogs);
+  assert.deepEqual(create, [{ Action: 'sqs:SendMessage', Effect: 'Allow', Resource: { 'Fn::GetAtt': [mailQueueId, 'Arn'] } }]);
+  const mailer = policyOf('mailer').find((s: any) => s.Action === 'ses:SendEmail');
+  assert.equal(mailer.Resource.length, 2);
+  assert.match(JSON.stringify(mailer.Resource[0]), /:identity\//);
+  assert.match(JSON.stringify(mailer.Resource[1]), /:configuration-set\//);
+  for (const binary of ['define-auth-challenge', 'verify-auth-challenge', 'pre-sign-up']) {
+    const actions = policyOf(binary).flatMap(actionsOf);
+    assert.deepEqual(actions.sort(), ['logs:CreateLogStream', 'logs:PutLogEvents'], binary);
+  }
+});
+
+test('cdk-nag AwsSolutions checks pass, and every acknowledgement has a reason', () => {
+  const report = new AwsSolutionsChecks(app).validateScope(stack);
+  const violations = report.violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.resourceLogicalId).join(', ')}`);
+  assert.deepEqual(violations, []);
+  let acknowledged = 0;
+  for (const node of stack.node.findAll()) {
+    for (const entry of node.node.metadata.filter((m) => m.type === 'aws:cdk:acknowledged-rules')) {
+      // Recorded as { ruleId: reason }.
+      for (const [rule, reason] of Object.entries(entry.data as Record<string, unknown>)) {
+        acknowledged += 1;
+        assert.match(rule, /AwsSolutions-/, node.node.path);
+        assert.ok(typeof reason === 'string' && reason.length > 20, `${node.node.path}: ${rule} has no reason`);
+      }
+    }
+  }
+  assert.ok(acknowledged >= 3, `${acknowledged} acknowledgements found`);
+});
+
+test('missing or bad parameters stop synthesis with their name', () => {
+  assert.throws(() => synth({ senderDomain: '' }), /senderDomain/);
+  assert.throws(() => synth({ loginUrl: 'http://app.example.com/x' }), /loginUrl/);
+  assert.throws(() => synth({ codeTtlSeconds: '100' }), /codeTtl/);
+  assert.throws(() => synth({ alarmTopicArn: 'topic' }), /alarmTopicArn/);
+  assert.throws(() => synth({ logRetentionDays: '2' }), /logRetentionDays/);
+  assert.equal(Duration.minutes(3).toSeconds(), 180);
+});
