@@ -65,9 +65,12 @@ test('a designer previews, resizes, darkens and reads the text of an email', asy
     // Emulated dark mode: the template's dark rules apply to the card.
     await page.click('#btn-dark');
     await page.waitForFunction(() => document.getElementById('frame').src.includes('dark=true'));
-    await frame.locator('html').waitFor();
-    await page.waitForTimeout(200);
-    const card = await frame.locator('table.bg-card').evaluate((el) => getComputedStyle(el).backgroundColor);
+    // The frame reloads with the dark variant; poll until the new document has styled the card.
+    let card;
+    for (let i = 0; i < 50 && card !== 'rgb(28, 31, 38)'; i++) {
+      card = await frame.locator('table.bg-card').evaluate((el) => getComputedStyle(el).backgroundColor).catch(() => undefined);
+      if (card !== 'rgb(28, 31, 38)') await page.waitForTimeout(100);
+    }
     assert.equal(card, 'rgb(28, 31, 38)');
     await page.screenshot({ path: `${SHOTS}/preview-mobile-dark.png` });
 

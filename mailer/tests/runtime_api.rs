@@ -3,15 +3,9 @@
 
 use mail_job::read_fixture;
 use serde_json::json;
-use testkit::{Moto, rie};
+use testkit::{Moto, rie, sqs_record as record};
 
 const MAILER: &str = env!("CARGO_BIN_EXE_mailer");
-
-fn record(id: &str, body: &str) -> serde_json::Value {
-    json!({"messageId": id, "receiptHandle": "rh", "body": body, "attributes": {"ApproximateReceiveCount": "1"},
-           "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
-           "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:mail", "awsRegion": "us-east-1"})
-}
 
 #[tokio::test]
 async fn the_binary_sends_good_jobs_and_reports_the_poison_one() {

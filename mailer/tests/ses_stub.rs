@@ -88,22 +88,25 @@ async fn the_exact_request_the_sdk_sends() {
     assert!(text.contains(link) && html.contains(&link.replace('&', "&#38;")));
 }
 
+/// Sends one job to a stub that always answers `status` with `error_type`: the failure, and how
+/// many requests the SDK made.
+async fn failure_against(status: u16, error_type: &str) -> (mailer::send::SendError, usize) {
+    let server = MockServer::start().await;
+    Mock::given(method("POST")).and(path(SEND_PATH)).respond_with(ses_error(status, error_type)).mount(&server).await;
+    let Outcome::Failed(e) = mailer(&server).process_body(&read_fixture("login_link.json"), created()).await else {
+        panic!("{status} {error_type} must fail")
+    };
+    (e, requests(&server).await.len())
+}
+
 #[tokio::test]
 async fn throttling_and_5xx_are_retried_by_the_sdk_then_reported_transient() {
     for (status, error_type) in
         [(429, "TooManyRequestsException"), (500, "InternalFailure"), (503, "ServiceUnavailable")]
     {
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .and(path(SEND_PATH))
-            .respond_with(ses_error(status, error_type))
-            .mount(&server)
-            .await;
-        let Outcome::Failed(e) = mailer(&server).process_body(&read_fixture("login_link.json"), created()).await else {
-            panic!("{status} must fail")
-        };
+        let (e, requests) = failure_against(status, error_type).await;
         assert_eq!(e.kind, Retry::Transient, "{status}: {e}");
-        assert_eq!(requests(&server).await.len(), 3, "{status}: the SDK retried twice");
+        assert_eq!(requests, 3, "{status}: the SDK retried twice");
     }
 }
 
@@ -131,17 +134,9 @@ async fn message_rejected_and_bad_requests_are_permanent_and_not_retried() {
     for (status, error_type) in
         [(400, "MessageRejected"), (400, "BadRequestException"), (400, "MailFromDomainNotVerifiedException")]
     {
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .and(path(SEND_PATH))
-            .respond_with(ses_error(status, error_type))
-            .mount(&server)
-            .await;
-        let Outcome::Failed(e) = mailer(&server).process_body(&read_fixture("login_link.json"), created()).await else {
-            panic!("{error_type} must fail")
-        };
+        let (e, requests) = failure_against(status, error_type).await;
         assert_eq!(e.kind, Retry::Permanent, "{error_type}: {e}");
-        assert_eq!(requests(&server).await.len(), 1, "{error_type} is not retried");
+        assert_eq!(requests, 1, "{error_type} is not retried");
     }
 }
 

@@ -4,7 +4,7 @@ pub mod logs;
 pub mod moto;
 pub mod rie;
 
-pub use moto::{Moto, sqs_event};
+pub use moto::{Moto, sqs_event, sqs_record};
 
 /// The workspace root, for paths to the venv, tools and fixtures.
 pub fn workspace_root() -> std::path::PathBuf {

@@ -122,3 +122,13 @@ pub fn sqs_event(messages: &[aws_sdk_sqs::types::Message], queue_arn: &str) -> s
         .collect();
     serde_json::json!({ "Records": records })
 }
+
+/// One record of a Lambda SQS event, as the event source mapping shapes it, for a body.
+pub fn sqs_record(message_id: &str, body: &str) -> serde_json::Value {
+    serde_json::json!({
+        "messageId": message_id, "receiptHandle": "rh", "body": body,
+        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1764093600000"},
+        "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:mail", "awsRegion": "us-east-1"
+    })
+}

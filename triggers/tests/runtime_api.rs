@@ -14,6 +14,7 @@ const DEFINE: &str = env!("CARGO_BIN_EXE_define-auth-challenge");
 const CREATE: &str = env!("CARGO_BIN_EXE_create-auth-challenge");
 const VERIFY: &str = env!("CARGO_BIN_EXE_verify-auth-challenge");
 const PRE_SIGN_UP: &str = env!("CARGO_BIN_EXE_pre-sign-up");
+const POST_CONFIRMATION: &str = env!("CARGO_BIN_EXE_post-confirmation");
 
 #[test]
 fn define_answers_and_fails_malformed_events_closed() {
@@ -96,4 +97,22 @@ async fn create_sends_one_job_to_sqs_and_keeps_secrets_out_of_its_logs() {
     for secret in [code.as_str(), "482913", "alice@example.com", data.link.as_str(), "verify-login?"] {
         assert!(!logs.contains(secret), "logs leak {secret:?}: {logs}");
     }
+}
+
+#[tokio::test]
+async fn post_confirmation_enqueues_one_welcome_job() {
+    let moto = Moto::start();
+    let sqs = aws_sdk_sqs::Client::new(&moto.sdk_config().await);
+    let queue_url = moto.create_queue(&sqs, "mail-jobs").await;
+    let mut vars = moto.env();
+    vars.extend(env(&[("MAIL_QUEUE_URL", &queue_url), ("SIGN_IN_URL", "https://app.example.com/login")]));
+    let events = [fixtures::json("post_confirmation.json"), json!({"triggerSource": "PostConfirmation_ConfirmSignUp"})];
+    let report = tokio::task::spawn_blocking(move || rie::run(POST_CONFIRMATION, &events, &vars, 30)).await.unwrap();
+    assert!(report.ok(0), "{:?}", report.raw);
+    assert!(!report.ok(1), "a malformed event is an error");
+    let received = sqs.receive_message().queue_url(&queue_url).max_number_of_messages(10).send().await.unwrap();
+    assert_eq!(received.messages().len(), 1);
+    let job = mail_job::MailJob::parse(received.messages()[0].body().unwrap()).unwrap();
+    assert_eq!(job.content.template_name(), "welcome");
+    assert!(!report.output().contains("alice@example.com"), "{}", report.output());
 }

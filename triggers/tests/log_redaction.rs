@@ -1,55 +1,21 @@
-//! The create-challenge path with its real SQS adapter against moto, and a whole sign-in
-//! (define → create → verify → define) with every log line captured and searched for secrets.
+//! A whole sign-in (define → create → verify → define, with the real SQS adapter against moto)
+//! with every log line captured at TRACE and searched for secrets. Alone in its test binary:
+//! tracing caches per-callsite interest process-wide, so a test running in parallel without the
+//! capturing subscriber could hide this test's events.
+
+mod common;
 
 use aws_lambda_events::event::cognito::{
     CognitoEventUserPoolsCreateAuthChallenge, CognitoEventUserPoolsDefineAuthChallenge,
     CognitoEventUserPoolsVerifyAuthChallenge,
 };
-use mail_job::{MailContent, MailJob};
+use common::{received_jobs, trigger_on};
+use mail_job::MailContent;
 use serde_json::json;
 use testkit::Moto;
 use testkit::logs::CapturedLogs;
-use triggers::create::{CreateChallenge, CreateConfig};
 use triggers::define::{self, DefineConfig};
-use triggers::mail_queue::SqsMailQueue;
 use triggers::{fixtures, verify};
-
-async fn trigger_on(moto: &Moto) -> (CreateChallenge<SqsMailQueue>, aws_sdk_sqs::Client, String) {
-    let sqs = aws_sdk_sqs::Client::new(&moto.sdk_config().await);
-    let queue_url = moto.create_queue(&sqs, "mail").await;
-    let config = CreateConfig::from_env(&lambda_support::Env::from_pairs([
-        ("MAIL_QUEUE_URL", queue_url.as_str()),
-        ("LOGIN_URL", "https://app.example.com/verify-login?lang=de"),
-    ]))
-    .unwrap();
-    (CreateChallenge::new(config, SqsMailQueue::new(sqs.clone(), queue_url.clone())), sqs, queue_url)
-}
-
-async fn received_jobs(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> Vec<MailJob> {
-    let out = sqs.receive_message().queue_url(queue_url).max_number_of_messages(10).send().await.unwrap();
-    out.messages().iter().map(|m| MailJob::parse(m.body().unwrap()).unwrap()).collect()
-}
-
-#[tokio::test]
-async fn an_awkward_username_round_trips_through_sqs_and_the_link() {
-    let moto = Moto::start();
-    let (trigger, sqs, queue_url) = trigger_on(&moto).await;
-    trigger.handle(fixtures::event("create_unicode_username.json"), chrono::Utc::now()).await.unwrap();
-    let jobs = received_jobs(&sqs, &queue_url).await;
-    assert_eq!(jobs.len(), 1);
-    let MailContent::LoginLink(data) = &jobs[0].content else { panic!("a login_link job") };
-    let link = url::Url::parse(&data.link).unwrap();
-    let pairs: Vec<(String, String)> = link.query_pairs().map(|(k, v)| (k.into(), v.into())).collect();
-    assert_eq!(
-        pairs,
-        [
-            ("lang".to_string(), "de".to_string()),
-            ("username".to_string(), "Zoë+test&x=1".to_string()),
-            ("code".to_string(), data.code.clone())
-        ]
-    );
-    assert_eq!(jobs[0].to.email, "zoe+test@example.com");
-}
 
 #[tokio::test]
 async fn a_whole_sign_in_logs_no_code_link_or_address() {
