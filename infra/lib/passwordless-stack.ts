@@ -219,7 +219,7 @@ export class PasswordlessStack extends Stack {
         reason: 'Threat protection (advanced security) needs the Plus feature plan; operators can enable it, it is not required for this flow.',
       },
       {
-        id: 'AwsSolutions-XXXX',
+        id: 'AwsSolutions-COG8',
         reason: 'The Plus feature plan (threat protection) costs extra per user; the flow does not need it. Enable it with featurePlan if wanted.',
       },
     );
