@@ -6,6 +6,9 @@ pub mod config;
 mod init_error;
 pub mod logging;
 
+pub use sdk::{SdkTimeouts, sdk_config};
+mod sdk;
+
 pub use config::{ConfigError, Env};
 
 /// Start-up failed on configuration: say which variable, on stderr and in the log, and stop. The

@@ -67,14 +67,10 @@ pub fn classify(error: SdkError<SendEmailError>) -> SendError {
     if transient { SendError::transient(message) } else { SendError::permanent(message) }
 }
 
-/// The SDK configuration for the mailer: the standard chain (region, credentials, endpoint
-/// variables) with explicit timeouts, so a hung connection becomes a transient failure well inside
-/// the function's timeout instead of a timed-out batch.
-pub async fn sdk_config() -> aws_config::SdkConfig {
-    let timeouts = aws_config::timeout::TimeoutConfig::builder()
-        .connect_timeout(std::time::Duration::from_secs(2))
-        .operation_attempt_timeout(std::time::Duration::from_secs(5))
-        .operation_timeout(std::time::Duration::from_secs(12))
-        .build();
-    aws_config::from_env().timeout_config(timeouts).load().await
-}
+/// A hung connection becomes a transient failure well inside the mailer's 30-second timeout
+/// instead of a timed-out batch.
+pub const TIMEOUTS: lambda_support::SdkTimeouts = lambda_support::SdkTimeouts {
+    connect: std::time::Duration::from_secs(2),
+    attempt: std::time::Duration::from_secs(5),
+    operation: std::time::Duration::from_secs(12),
+};

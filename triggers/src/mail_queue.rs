@@ -39,14 +39,10 @@ impl MailQueue for SqsMailQueue {
     }
 }
 
-/// The SDK configuration for the producers: the standard chain (region, credentials, endpoint
-/// variables) with explicit timeouts, so a slow SQS fails the sign-in cleanly inside Cognito's
-/// 5-second budget instead of timing the function out.
-pub async fn sdk_config() -> aws_config::SdkConfig {
-    let timeouts = aws_config::timeout::TimeoutConfig::builder()
-        .connect_timeout(std::time::Duration::from_millis(1000))
-        .operation_attempt_timeout(std::time::Duration::from_millis(1200))
-        .operation_timeout(std::time::Duration::from_millis(3000))
-        .build();
-    aws_config::from_env().timeout_config(timeouts).load().await
-}
+/// A slow SQS fails the sign-in cleanly inside Cognito's 5-second budget (the triggers run with a
+/// 4-second timeout) instead of timing the function out.
+pub const TIMEOUTS: lambda_support::SdkTimeouts = lambda_support::SdkTimeouts {
+    connect: std::time::Duration::from_millis(1000),
+    attempt: std::time::Duration::from_millis(1200),
+    operation: std::time::Duration::from_millis(3000),
+};

@@ -9,7 +9,7 @@ use triggers::mail_queue::SqsMailQueue;
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_support::logging::init();
     let config = CreateConfig::from_env(&Env::from_process()).unwrap_or_else(exit_on_config_error);
-    let sqs = aws_sdk_sqs::Client::new(&triggers::mail_queue::sdk_config().await);
+    let sqs = aws_sdk_sqs::Client::new(&lambda_support::sdk_config(triggers::mail_queue::TIMEOUTS).await);
     let queue = SqsMailQueue::new(sqs, config.queue_url.clone());
     let trigger = &CreateChallenge::new(config, queue);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<_>| async move {

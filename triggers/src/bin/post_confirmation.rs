@@ -8,7 +8,7 @@ use triggers::post_confirmation::{SendWelcome, WelcomeConfig};
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_support::logging::init();
     let config = WelcomeConfig::from_env(&Env::from_process()).unwrap_or_else(exit_on_config_error);
-    let sqs = aws_sdk_sqs::Client::new(&triggers::mail_queue::sdk_config().await);
+    let sqs = aws_sdk_sqs::Client::new(&lambda_support::sdk_config(triggers::mail_queue::TIMEOUTS).await);
     let queue = SqsMailQueue::new(sqs, config.queue_url.clone());
     let trigger = &SendWelcome::new(config, queue);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<_>| async move {
