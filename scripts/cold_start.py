@@ -8,51 +8,35 @@ to moto's SES v2; so their figures include SDK init and one request.
 
 Usage: cold_start.py --bin-dir target/release --moto-url URL [--runs N]
 """
-import argparse, json, pathlib, statistics, subprocess, sys, tempfile, urllib.request
+import argparse, json, pathlib, statistics, sys
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+from localaws import ROOT, client, run_lambda, sdk_env, sqs_record
+
 FIX = ROOT / "triggers/fixtures/cognito"
 
 
-def sqs_queue(moto_url):
-    import boto3
-    sqs = boto3.client("sqs", endpoint_url=moto_url, region_name="us-east-1",
-                       aws_access_key_id="test", aws_secret_access_key="test")
-    return sqs.create_queue(QueueName="cold-start-bench")["QueueUrl"]
-
-
-def ses_identity(moto_url, domain):
-    import boto3
-    ses = boto3.client("sesv2", endpoint_url=moto_url, region_name="us-east-1",
-                       aws_access_key_id="test", aws_secret_access_key="test")
-    ses.create_email_identity(EmailIdentity=domain)
-
-
-def mailer_event(path):
+def mailer_event():
     """One SQS record holding the shared login_link fixture job, with an expiry far ahead."""
     job = json.loads((ROOT / "mail-job/fixtures/login_link.json").read_text())
     job["expires_at"] = "2999-01-01T00:00:00Z"
-    record = {"messageId": "m1", "receiptHandle": "rh", "body": json.dumps(job),
-              "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {},
-              "eventSource": "aws:sqs", "awsRegion": "us-east-1"}
-    path.write_text(json.dumps({"Records": [record]}))
-    return path
+    return {"Records": [sqs_record("m1", json.dumps(job))]}
 
 
 def functions(moto_url):
-    aws = [f"AWS_ENDPOINT_URL={moto_url}", "AWS_REGION=us-east-1",
-           "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test"]
-    ses_identity(moto_url, "acme.example")
+    """(binary, event, env) for each function."""
+    aws = sdk_env(moto_url)
+    queue_url = client("sqs", moto_url).create_queue(QueueName="cold-start-bench")["QueueUrl"]
+    client("sesv2", moto_url).create_email_identity(EmailIdentity="acme.example")
+    fixture = lambda name: json.loads((FIX / name).read_text())
     return [
-        ("define-auth-challenge", FIX / "define_empty_session.json", ["MAX_ATTEMPTS=3"]),
-        ("create-auth-challenge", FIX / "create_first_challenge.json",
-         aws + [f"MAIL_QUEUE_URL={sqs_queue(moto_url)}", "LOGIN_URL=https://app.example.com/verify-login"]),
-        ("verify-auth-challenge", FIX / "verify_answer.json", []),
-        ("pre-sign-up", FIX / "pre_sign_up.json", []),
-        ("post-confirmation", FIX / "post_confirmation.json",
-         aws + [f"MAIL_QUEUE_URL={sqs_queue(moto_url)}", "SIGN_IN_URL=https://app.example.com/login"]),
-        ("mailer", mailer_event(pathlib.Path(tempfile.mkdtemp()) / "sqs.json"),
-         aws + ["MAIL_FROM=Acme <no-reply@acme.example>"]),
+        ("define-auth-challenge", fixture("define_empty_session.json"), ["MAX_ATTEMPTS=3"]),
+        ("create-auth-challenge", fixture("create_first_challenge.json"),
+         aws + [f"MAIL_QUEUE_URL={queue_url}", "LOGIN_URL=https://app.example.com/verify-login"]),
+        ("verify-auth-challenge", fixture("verify_answer.json"), []),
+        ("pre-sign-up", fixture("pre_sign_up.json"), []),
+        ("post-confirmation", fixture("post_confirmation.json"),
+         aws + [f"MAIL_QUEUE_URL={queue_url}", "SIGN_IN_URL=https://app.example.com/login"]),
+        ("mailer", mailer_event(), aws + ["MAIL_FROM=Acme <no-reply@acme.example>"]),
     ]
 
 
@@ -64,18 +48,13 @@ def main():
     ap.add_argument("--json", help="also write the raw figures here")
     a = ap.parse_args()
     rows, raw = [], {}
-    for name, event_file, env in functions(a.moto_url):
+    for name, event, env in functions(a.moto_url):
         binary = pathlib.Path(a.bin_dir) / name
         if not binary.exists():
             continue
-        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-            json.dump([json.loads(event_file.read_text())], f)
         inits, firsts, rss = [], [], []
         for _ in range(a.runs):
-            cmd = [sys.executable, str(ROOT / "tools/lambda_rie.py"), "--events", f.name]
-            for kv in env:
-                cmd += ["--env", kv]
-            out = json.loads(subprocess.run(cmd + ["--", str(binary)], check=True, capture_output=True).stdout)
+            out = run_lambda(binary, [event], env)
             if not out["results"] or not out["results"][0]["ok"]:
                 sys.exit(f"{name}: no successful response: {out}")
             inits.append(out["init_ms"]); firsts.append(out["first_ms"]); rss.append(out["peak_rss_kb"])

@@ -7,9 +7,10 @@ sending the email through moto's SES v2. Prints each step.
 
 Usage: local_flow.py --bin-dir target/release --moto-url URL [--username NAME --email ADDR]
 """
-import argparse, copy, json, pathlib, subprocess, sys, tempfile
+import argparse, copy, json, pathlib, sys, urllib.request
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+from localaws import ROOT, client, run_lambda, sdk_env, sqs_record
+
 FIX = ROOT / "triggers/fixtures/cognito"
 
 
@@ -22,13 +23,7 @@ class Flow:
         self.bin_dir, self.env = pathlib.Path(bin_dir), env
 
     def invoke(self, function, event, raw=False):
-        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-            json.dump([event], f)
-        cmd = [sys.executable, str(ROOT / "tools/lambda_rie.py"), "--events", f.name]
-        for kv in self.env:
-            cmd += ["--env", kv]
-        out = json.loads(subprocess.run(cmd + ["--", str(self.bin_dir / function)],
-                                        check=True, capture_output=True).stdout)
+        out = run_lambda(self.bin_dir / function, [event], self.env)
         if out["init_error"] or not out["results"] or not out["results"][0]["ok"]:
             sys.exit(f"{function} failed: {json.dumps(out, indent=1)}")
         print(f"  {function}: cold start {out['first_ms']:.1f} ms, peak RSS {out['peak_rss_kb'] / 1024:.1f} MB")
@@ -39,10 +34,7 @@ class Flow:
 def deliver(a, messages, flow):
     """Hands received messages to the mailer binary as the SQS event source mapping would, then
     reads the email back from moto's SES store and writes it to out/ for a browser."""
-    import urllib.request
-    records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
-                "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {},
-                "eventSource": "aws:sqs", "awsRegion": "us-east-1"} for m in messages]
+    records = [sqs_record(m["MessageId"], m["Body"], m["ReceiptHandle"]) for m in messages]
     response = flow.invoke("mailer", {"Records": records}, raw=True)
     assert response == {"batchItemFailures": []}, response
     sent = json.load(urllib.request.urlopen(f"{a.moto_url}/moto-api/data.json"))["ses"]["Message"]
@@ -62,16 +54,12 @@ def main():
     ap.add_argument("--email", default="alice@example.com")
     a = ap.parse_args()
 
-    import boto3
-    sqs = boto3.client("sqs", endpoint_url=a.moto_url, region_name="us-east-1",
-                       aws_access_key_id="test", aws_secret_access_key="test")
+    sqs = client("sqs", a.moto_url)
     queue_url = sqs.create_queue(QueueName="mail-jobs")["QueueUrl"]
-    flow = Flow(a.bin_dir, [f"AWS_ENDPOINT_URL={a.moto_url}", "AWS_REGION=us-east-1",
-                            "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test",
-                            f"MAIL_QUEUE_URL={queue_url}", "LOGIN_URL=http://localhost:3000/verify-login",
-                            "MAX_ATTEMPTS=3", "MAIL_FROM=Acme <no-reply@acme.example>"])
-    boto3.client("sesv2", endpoint_url=a.moto_url, region_name="us-east-1", aws_access_key_id="test",
-                 aws_secret_access_key="test").create_email_identity(EmailIdentity="acme.example")
+    client("sesv2", a.moto_url).create_email_identity(EmailIdentity="acme.example")
+    flow = Flow(a.bin_dir, sdk_env(a.moto_url) + [
+        f"MAIL_QUEUE_URL={queue_url}", "LOGIN_URL=http://localhost:3000/verify-login",
+        "MAX_ATTEMPTS=3", "MAIL_FROM=Acme <no-reply@acme.example>"])
 
     def with_user(event):
         event = copy.deepcopy(event)

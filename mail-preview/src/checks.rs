@@ -38,7 +38,7 @@ impl Rules<'_> {
             Err(e) => return vec![("renders", e.to_string())],
         };
         let email = &composed.email;
-        let expected_lang = mailer::locales::resolve(mail_job::Locale::from_attribute(Some(locale)).as_str()).0;
+        let expected_lang = mailer::locales::resolve(&mail_job::Locale::from_attribute(Some(locale))).0;
         let mut broken = Vec::new();
         let tags = start_tags(&email.html);
         match tags.iter().find(|t| t.name == "html").and_then(|t| t.attr("lang").flatten()) {

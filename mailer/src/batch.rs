@@ -29,10 +29,6 @@ impl<S: EmailSender> Mailer<S> {
         Mailer { config, sender }
     }
 
-    pub fn sender(&self) -> &S {
-        &self.sender
-    }
-
     /// Processes the records concurrently (at most `MAX_CONCURRENT_SENDS` at once) and reports
     /// every record that was not sent or dropped.
     pub async fn handle(&self, event: SqsEvent, now: DateTime<Utc>) -> SqsBatchResponse {

@@ -4,6 +4,7 @@
 //! Strings are plain text with `{placeholders}`; they are escaped like any data when they reach
 //! HTML, so a translator cannot break the markup.
 
+use mail_job::Locale;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -82,10 +83,9 @@ pub fn available() -> Vec<&'static str> {
 
 /// The best strings for a tag: the exact tag (`pt-br`), then its language (`pt`), then English.
 /// Returns the tag actually used, for `lang` and the email tags.
-pub fn resolve(tag: &str) -> (&'static str, &'static Strings) {
+pub fn resolve(locale: &Locale) -> (&'static str, &'static Strings) {
     let table = table();
-    let language = tag.split('-').next().unwrap_or(tag);
-    [tag, language, FALLBACK]
+    [locale.as_str(), locale.language(), FALLBACK]
         .into_iter()
         .find_map(|t| table.get_key_value(t))
         .map(|(k, v)| (*k, v))
@@ -125,11 +125,12 @@ mod tests {
 
     #[test]
     fn resolution_falls_back_from_region_to_language_to_english() {
-        assert_eq!(resolve("de").0, "de");
-        assert_eq!(resolve("de-at").0, "de");
-        assert_eq!(resolve("fr-ca").0, "fr");
-        assert_eq!(resolve("pt-br").0, "en");
-        assert_eq!(resolve("").0, "en");
+        let resolved = |tag: &str| resolve(&Locale::from_attribute(Some(tag))).0;
+        assert_eq!(resolved("de"), "de");
+        assert_eq!(resolved("de-AT"), "de");
+        assert_eq!(resolved("fr_CA"), "fr");
+        assert_eq!(resolved("pt-br"), "en");
+        assert_eq!(resolved(""), "en");
     }
 
     #[test]

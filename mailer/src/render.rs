@@ -100,7 +100,7 @@ fn check_url(url: &str) -> Result<(), RenderError> {
 }
 
 pub fn render(job: &MailJob, app_name: &str) -> Result<RenderedEmail, RenderError> {
-    let (lang, strings) = locales::resolve(job.locale.as_str());
+    let (lang, strings) = locales::resolve(&job.locale);
     let username = match &job.content {
         MailContent::LoginLink(d) => &d.username,
         MailContent::Welcome(d) => &d.username,

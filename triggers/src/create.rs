@@ -55,11 +55,6 @@ impl<Q: MailQueue> CreateChallenge<Q> {
         CreateChallenge { config, queue, latency: LatencyMirror::default() }
     }
 
-    pub fn with_latency_mirror(mut self, latency: LatencyMirror) -> Self {
-        self.latency = latency;
-        self
-    }
-
     pub async fn handle(
         &self,
         mut event: CognitoEventUserPoolsCreateAuthChallenge,

@@ -39,10 +39,6 @@ impl<Q: MailQueue> SendWelcome<Q> {
         SendWelcome { config, queue }
     }
 
-    pub fn queue(&self) -> &Q {
-        &self.queue
-    }
-
     /// The user is already confirmed when this runs, and an error here would show the user a
     /// failed sign-up for an account that exists. So a welcome email that cannot be enqueued is
     /// logged at ERROR, not returned: it is a courtesy, not part of signing in.

@@ -2,6 +2,9 @@
 //! response, a malformed event gets an error (the sign-in fails closed), bad configuration stops
 //! start-up with the variable's name.
 
+mod common;
+
+use common::received_jobs;
 use serde_json::{Value, json};
 use testkit::{Moto, rie};
 use triggers::fixtures;
@@ -65,13 +68,20 @@ fn bad_configuration_stops_start_up_naming_the_variable() {
     assert!(create.output().contains("LOGIN_URL"));
 }
 
-#[tokio::test]
-async fn create_sends_one_job_to_sqs_and_keeps_secrets_out_of_its_logs() {
+/// moto with a mail queue, and the variables that point a producer binary at it plus `extra`.
+async fn queue_on_moto(extra: &[(&str, &str)]) -> (Moto, aws_sdk_sqs::Client, String, Vec<(String, String)>) {
     let moto = Moto::start();
     let sqs = aws_sdk_sqs::Client::new(&moto.sdk_config().await);
     let queue_url = moto.create_queue(&sqs, "mail-jobs").await;
     let mut vars = moto.env();
-    vars.extend(env(&[("MAIL_QUEUE_URL", &queue_url), ("LOGIN_URL", "https://app.example.com/verify-login")]));
+    vars.extend(env(&[("MAIL_QUEUE_URL", &queue_url)]));
+    vars.extend(env(extra));
+    (moto, sqs, queue_url, vars)
+}
+
+#[tokio::test]
+async fn create_sends_one_job_to_sqs_and_keeps_secrets_out_of_its_logs() {
+    let (_moto, sqs, queue_url, vars) = queue_on_moto(&[("LOGIN_URL", "https://app.example.com/verify-login")]).await;
     let events = [
         fixtures::json("create_first_challenge.json"),
         fixtures::json("create_retry.json"),
@@ -85,10 +95,9 @@ async fn create_sends_one_job_to_sqs_and_keeps_secrets_out_of_its_logs() {
     let code = report.body(0)["response"]["privateChallengeParameters"]["code"].as_str().unwrap().to_string();
     assert_eq!(report.body(1)["response"]["privateChallengeParameters"]["code"], "482913");
 
-    let received = sqs.receive_message().queue_url(&queue_url).max_number_of_messages(10).send().await.unwrap();
-    let messages = received.messages();
-    assert_eq!(messages.len(), 1, "only the first challenge of a real user sends mail");
-    let job = mail_job::MailJob::parse(messages[0].body().unwrap()).expect("a version-1 mail job");
+    let jobs = received_jobs(&sqs, &queue_url).await;
+    assert_eq!(jobs.len(), 1, "only the first challenge of a real user sends mail");
+    let job = &jobs[0];
     let mail_job::MailContent::LoginLink(data) = &job.content else { panic!("a login_link job") };
     assert_eq!(data.code, code);
 
@@ -101,18 +110,13 @@ async fn create_sends_one_job_to_sqs_and_keeps_secrets_out_of_its_logs() {
 
 #[tokio::test]
 async fn post_confirmation_enqueues_one_welcome_job() {
-    let moto = Moto::start();
-    let sqs = aws_sdk_sqs::Client::new(&moto.sdk_config().await);
-    let queue_url = moto.create_queue(&sqs, "mail-jobs").await;
-    let mut vars = moto.env();
-    vars.extend(env(&[("MAIL_QUEUE_URL", &queue_url), ("SIGN_IN_URL", "https://app.example.com/login")]));
+    let (_moto, sqs, queue_url, vars) = queue_on_moto(&[("SIGN_IN_URL", "https://app.example.com/login")]).await;
     let events = [fixtures::json("post_confirmation.json"), json!({"triggerSource": "PostConfirmation_ConfirmSignUp"})];
     let report = tokio::task::spawn_blocking(move || rie::run(POST_CONFIRMATION, &events, &vars, 30)).await.unwrap();
     assert!(report.ok(0), "{:?}", report.raw);
     assert!(!report.ok(1), "a malformed event is an error");
-    let received = sqs.receive_message().queue_url(&queue_url).max_number_of_messages(10).send().await.unwrap();
-    assert_eq!(received.messages().len(), 1);
-    let job = mail_job::MailJob::parse(received.messages()[0].body().unwrap()).unwrap();
-    assert_eq!(job.content.template_name(), "welcome");
+    let jobs = received_jobs(&sqs, &queue_url).await;
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].content.template_name(), "welcome");
     assert!(!report.output().contains("alice@example.com"), "{}", report.output());
 }

@@ -1,5 +1,8 @@
 //! Helpers shared by the trigger tests that talk to SQS on moto.
 
+// Each test binary compiles this module and uses only some of it.
+#![allow(dead_code)]
+
 use mail_job::MailJob;
 use testkit::Moto;
 use triggers::create::{CreateChallenge, CreateConfig};
