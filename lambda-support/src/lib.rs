@@ -4,6 +4,7 @@
 
 pub mod config;
 mod init_error;
+pub mod local;
 pub mod logging;
 
 pub use sdk::{SdkTimeouts, sdk_config};

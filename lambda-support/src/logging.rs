@@ -4,16 +4,24 @@ use std::str::FromStr;
 /// Crates that log whole HTTP requests and responses, bodies included, at DEBUG and TRACE: a mail
 /// job body holds the code, the link and the address. They are held at INFO whatever level the
 /// function runs at, so raising `AWS_LAMBDA_LOG_LEVEL` to debug a problem cannot leak secrets.
-const WIRE_LOGGING_CRATES: [&str; 9] = [
+/// `lambda_runtime` and `lambda_http` log every raw event and response at TRACE/DEBUG (codes,
+/// answers, session strings, tokens, addresses); `reqwest` and `rustls` log connection details.
+const WIRE_LOGGING_CRATES: [&str; 15] = [
     "aws_smithy_runtime",
     "aws_smithy_runtime_api",
     "aws_smithy_http_client",
     "aws_sdk_sqs",
     "aws_sdk_sesv2",
+    "aws_sdk_cognitoidentityprovider",
     "aws_config",
     "hyper",
     "hyper_util",
     "h2",
+    "lambda_runtime",
+    "lambda_runtime_api_client",
+    "lambda_http",
+    "reqwest",
+    "rustls",
 ];
 
 /// The level from Lambda's advanced logging controls (`AWS_LAMBDA_LOG_LEVEL`), then `RUST_LOG`,

@@ -1,5 +1,6 @@
 //! Helpers shared by the tests of every crate. Nothing here is used at run time.
 
+pub mod cognito;
 pub mod logs;
 pub mod moto;
 pub mod rie;

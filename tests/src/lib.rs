@@ -1,1 +1,135 @@
-//! Workspace-level end-to-end tests live in `tests/tests/`; this crate has no code of its own.
+//! Workspace-level end-to-end tests live in `tests/tests/`; this library holds their shared
+//! set-up: a moto server with the mail queue, local-cognito on a loopback port running the real
+//! triggers (in this process) against that queue, the real SDK client, and the mailer.
+
+use aws_sdk_sqs::types::QueueAttributeName;
+use lambda_support::Env;
+use local_cognito::store::MemoryStore;
+use local_cognito::triggers::InProcessTriggers;
+use local_cognito::{PoolConfig, UserPool};
+use mail_job::{MailContent, MailJob};
+use mailer::batch::Mailer;
+use mailer::config::MailerConfig;
+use mailer::ses::SesSender;
+use std::sync::Arc;
+use testkit::{Moto, sqs_event};
+use triggers::mail_queue::SqsMailQueue;
+
+pub const LOGIN_URL: &str = "http://localhost:4000/verify-login";
+
+pub struct CognitoStack {
+    pub moto: Moto,
+    pub sqs: aws_sdk_sqs::Client,
+    pub queue_url: String,
+    pub pool: Arc<UserPool>,
+    pub cognito: aws_sdk_cognitoidentityprovider::Client,
+    mailer: Mailer<SesSender>,
+}
+
+impl CognitoStack {
+    /// `configure` may change the pool's defaults (e.g. a short session lifetime).
+    pub async fn start(configure: impl FnOnce(&mut PoolConfig)) -> CognitoStack {
+        let moto = Moto::start();
+        let config = moto.sdk_config().await;
+        let sqs = aws_sdk_sqs::Client::new(&config);
+        let ses = aws_sdk_sesv2::Client::new(&config);
+        moto.verify_domain(&ses, "acme.example").await;
+        let queue_url = sqs
+            .create_queue()
+            .queue_name("mail")
+            .attributes(QueueAttributeName::VisibilityTimeout, "1")
+            .send()
+            .await
+            .expect("create queue")
+            .queue_url
+            .expect("queue url");
+        let env = Env::from_pairs([("MAIL_QUEUE_URL", queue_url.as_str()), ("LOGIN_URL", LOGIN_URL)]);
+        let triggers = InProcessTriggers::from_env(&env, SqsMailQueue::new(sqs.clone(), queue_url.clone()))
+            .expect("trigger config");
+        let pool = local_cognito::spawn(configure, Arc::new(MemoryStore::default()), Arc::new(triggers))
+            .await
+            .expect("local-cognito on loopback");
+        let cognito = testkit::cognito::client(&pool.config.endpoint).await;
+        let mailer = Mailer::new(
+            MailerConfig::from_env(&Env::from_pairs([("MAIL_FROM", "Acme <no-reply@acme.example>")])).unwrap(),
+            SesSender::new(ses),
+        );
+        CognitoStack { moto, sqs, queue_url, pool, cognito, mailer }
+    }
+
+    pub fn client_id(&self) -> &str {
+        &self.pool.config.client_id
+    }
+
+    pub async fn sign_up(&self, username: &str, email: &str) {
+        let out = self
+            .cognito
+            .sign_up()
+            .client_id(self.client_id())
+            .username(username)
+            .password("Local-Passw0rd!")
+            .user_attributes(attribute("email", email))
+            .send()
+            .await
+            .expect("sign-up");
+        assert!(out.user_confirmed(), "pre-sign-up confirms users with an email");
+    }
+
+    /// The mail jobs waiting on the queue, received and deleted (as the mailer would).
+    pub async fn take_jobs(&self) -> Vec<MailJob> {
+        let messages = self.receive().await;
+        for m in &messages {
+            self.delete(m).await;
+        }
+        messages.iter().map(|m| MailJob::parse(m.body().unwrap()).expect("a valid mail job")).collect()
+    }
+
+    /// The code of the one login email now on the queue.
+    pub async fn code_from_queue(&self) -> String {
+        let jobs: Vec<MailJob> =
+            self.take_jobs().await.into_iter().filter(|j| matches!(j.content, MailContent::LoginLink(_))).collect();
+        assert_eq!(jobs.len(), 1, "exactly one login email");
+        match &jobs[0].content {
+            MailContent::LoginLink(data) => data.code.clone(),
+            _ => unreachable!(),
+        }
+    }
+
+    /// Hands what is on the queue to the mailer as the event source mapping would, deletes what
+    /// it did not report, and returns the emails moto's SES has accepted so far.
+    pub async fn deliver(&self) -> Vec<serde_json::Value> {
+        let messages = self.receive().await;
+        let event = serde_json::from_value(sqs_event(&messages, "arn:aws:sqs:us-east-1:123456789012:mail")).unwrap();
+        let response = self.mailer.handle(event, chrono::Utc::now()).await;
+        assert!(response.batch_item_failures.is_empty(), "every job was sent");
+        for m in &messages {
+            self.delete(m).await;
+        }
+        self.moto.sent_emails()
+    }
+
+    async fn receive(&self) -> Vec<aws_sdk_sqs::types::Message> {
+        let out = self.sqs.receive_message().queue_url(&self.queue_url).max_number_of_messages(10).send().await;
+        out.expect("receive").messages.unwrap_or_default()
+    }
+
+    async fn delete(&self, m: &aws_sdk_sqs::types::Message) {
+        self.sqs
+            .delete_message()
+            .queue_url(&self.queue_url)
+            .receipt_handle(m.receipt_handle().unwrap())
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+pub fn attribute(name: &str, value: &str) -> aws_sdk_cognitoidentityprovider::types::AttributeType {
+    aws_sdk_cognitoidentityprovider::types::AttributeType::builder().name(name).value(value).build().unwrap()
+}
+
+/// The digits after `code=` in an email body (the sign-in link).
+pub fn code_in(html: &str) -> String {
+    let at = html.find("code=").expect("a sign-in link with a code") + "code=".len();
+    html[at..].chars().take_while(char::is_ascii_digit).collect()
+}

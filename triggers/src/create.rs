@@ -111,9 +111,18 @@ impl<Q: MailQueue> CreateChallenge<Q> {
             mask_email(&email)
         };
 
+        // Which answer this challenge asks for (1 = the first), so a client can say how many
+        // tries are left; the same for unknown users, since their sessions count alike.
+        let attempt =
+            request.session.iter().flatten().filter(|e| e.challenge_name.as_deref() == Some(CUSTOM_CHALLENGE)).count()
+                + 1;
         let response = &mut event.response;
-        response.public_challenge_parameters =
-            [("email".to_string(), hint), ("codeLength".to_string(), code.len().to_string())].into();
+        response.public_challenge_parameters = [
+            ("email".to_string(), hint),
+            ("codeLength".to_string(), code.len().to_string()),
+            ("attempt".to_string(), attempt.to_string()),
+        ]
+        .into();
         response.private_challenge_parameters = [("code".to_string(), code.as_str().to_string())].into();
         response.challenge_metadata = Some(format!("{METADATA_PREFIX}{}", code.as_str()));
         Ok(event)

@@ -61,6 +61,7 @@ async fn a_first_challenge_makes_a_code_and_enqueues_one_job() {
     assert_eq!(out.response.challenge_metadata, Some(format!("CODE-{code}")));
     assert_eq!(out.response.public_challenge_parameters["email"], "a***@example.com");
     assert_eq!(out.response.public_challenge_parameters["codeLength"], "6");
+    assert_eq!(out.response.public_challenge_parameters["attempt"], "1");
 }
 
 #[tokio::test]
@@ -81,6 +82,7 @@ async fn a_retry_in_the_session_reuses_the_code_and_sends_nothing() {
     let out = t.handle(fixtures::event("create_retry.json"), now()).await.unwrap();
     assert_eq!(out.response.private_challenge_parameters["code"], "482913");
     assert_eq!(out.response.challenge_metadata.as_deref(), Some("CODE-482913"));
+    assert_eq!(out.response.public_challenge_parameters["attempt"], "2");
     assert!(t.queue.jobs.lock().unwrap().is_empty());
 }
 

@@ -1,0 +1,141 @@
+//! The API's one error type: a status, a stable machine-readable `error` code and a message for
+//! people, as JSON `{error, message}` (plus fields some errors carry). The mapping of Cognito's
+//! errors is deliberate and documented in the README's auth API section.
+
+use crate::idp::IdpError;
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub extra: Map<String, Value>,
+}
+
+pub const ASK_FOR_A_NEW_EMAIL: &str = "This sign-in can no longer be completed. Ask for a new email and try again.";
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError { status, code, message: message.into(), extra: Map::new() }
+    }
+
+    pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.extra.insert(key.to_string(), value.into());
+        self
+    }
+
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", message).with("field", field)
+    }
+
+    pub fn not_signed_in() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "not_signed_in", "You are not signed in.")
+    }
+
+    pub fn forbidden_origin() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden_origin", "This request did not come from an allowed origin.")
+    }
+
+    /// The mapping of an identity-provider error for a sign-in step. Unknown users and wrong
+    /// answers look alike here because Cognito already makes them alike.
+    pub fn from_sign_in(e: &IdpError) -> Self {
+        match e.code.as_deref() {
+            Some("NotAuthorizedException") if e.message.contains("session is expired") => {
+                Self::new(StatusCode::UNAUTHORIZED, "session_expired", ASK_FOR_A_NEW_EMAIL)
+            }
+            Some(
+                "NotAuthorizedException" | "UserNotFoundException" | "CodeMismatchException" | "ExpiredCodeException",
+            ) => Self::new(StatusCode::UNAUTHORIZED, "sign_in_failed", ASK_FOR_A_NEW_EMAIL),
+            _ => Self::from_idp(e),
+        }
+    }
+
+    /// The mapping for every other call.
+    pub fn from_idp(e: &IdpError) -> Self {
+        let (status, code, message) = match e.code.as_deref() {
+            Some("UsernameExistsException" | "AliasExistsException") => {
+                (StatusCode::CONFLICT, "username_taken", "This username is taken.")
+            }
+            Some("InvalidParameterException" | "InvalidPasswordException") => {
+                (StatusCode::BAD_REQUEST, "invalid_request", "The identity provider refused this request.")
+            }
+            Some("UserNotConfirmedException") => {
+                (StatusCode::FORBIDDEN, "user_not_confirmed", "This account is not confirmed yet.")
+            }
+            Some("NotAuthorizedException" | "UserNotFoundException") => {
+                (StatusCode::UNAUTHORIZED, "not_signed_in", "You are not signed in.")
+            }
+            Some(
+                "TooManyRequestsException"
+                | "LimitExceededException"
+                | "TooManyFailedAttemptsException"
+                | "ThrottlingException",
+            ) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests", "Too many requests; try again in a minute."),
+            Some("UserLambdaValidationException" | "UnexpectedLambdaException" | "InvalidLambdaResponseException") => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "sign_in_unavailable",
+                "Signing in is not possible right now; try again later.",
+            ),
+            Some("ResourceNotFoundException" | "InvalidUserPoolConfigurationException") => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "misconfigured", "The sign-in service is misconfigured.")
+            }
+            _ => (StatusCode::BAD_GATEWAY, "upstream_error", "The identity provider could not be reached; try again."),
+        };
+        Self::new(status, code, message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        // Only the stable code reaches the log: messages may echo what the caller sent.
+        tracing::info!(status = self.status.as_u16(), error = self.code, "request refused");
+        let mut body = json!({ "error": self.code, "message": self.message });
+        body.as_object_mut().expect("an object").extend(self.extra);
+        (self.status, Json(body)).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn idp(code: Option<&str>, message: &str) -> IdpError {
+        IdpError { code: code.map(str::to_string), message: message.into() }
+    }
+
+    #[test]
+    fn the_mapping_table() {
+        let table: [(Option<&str>, &str, u16, &str); 9] = [
+            (Some("UsernameExistsException"), "", 409, "username_taken"),
+            (Some("InvalidPasswordException"), "", 400, "invalid_request"),
+            (Some("TooManyRequestsException"), "", 429, "too_many_requests"),
+            (Some("LimitExceededException"), "", 429, "too_many_requests"),
+            (Some("UserLambdaValidationException"), "CreateAuthChallenge failed", 503, "sign_in_unavailable"),
+            (Some("ResourceNotFoundException"), "", 500, "misconfigured"),
+            (Some("UserNotConfirmedException"), "", 403, "user_not_confirmed"),
+            (Some("NotAuthorizedException"), "Refresh Token has been revoked", 401, "not_signed_in"),
+            (None, "connection refused", 502, "upstream_error"),
+        ];
+        for (code, message, status, expected) in table {
+            let e = ApiError::from_idp(&idp(code, message));
+            assert_eq!((e.status.as_u16(), e.code), (status, expected), "{code:?}");
+        }
+    }
+
+    #[test]
+    fn sign_in_failures_tell_users_to_ask_for_a_new_email() {
+        let expired = ApiError::from_sign_in(&idp(
+            Some("NotAuthorizedException"),
+            "Invalid session for the user, session is expired.",
+        ));
+        assert_eq!((expired.status.as_u16(), expired.code), (401, "session_expired"));
+        let failed = ApiError::from_sign_in(&idp(Some("NotAuthorizedException"), "Incorrect username or password."));
+        assert_eq!((failed.code, failed.message.as_str()), ("sign_in_failed", ASK_FOR_A_NEW_EMAIL));
+        let throttled = ApiError::from_sign_in(&idp(Some("TooManyRequestsException"), ""));
+        assert_eq!(throttled.status.as_u16(), 429);
+    }
+}

@@ -1,0 +1,224 @@
+//! The handlers: each parses its input, makes one call to the identity provider and answers.
+
+use crate::AppState;
+use crate::cookies::{self, ACCESS_TOKEN, CookieSettings, ID_TOKEN, REFRESH_TOKEN};
+use crate::error::ApiError;
+use crate::idp::{NewUser, Step, Tokens};
+use crate::input;
+use crate::keys::TokenError;
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::CookieJar;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+/// A JSON body, or `invalid_request` naming the field serde could not read.
+fn body<T: DeserializeOwned>(parsed: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+    parsed.map(|Json(t)| t).map_err(|rejection| {
+        let text = rejection.body_text();
+        let field = text.split('`').nth(1).unwrap_or("body").to_string();
+        ApiError::invalid(&field, format!("The request body is not what this endpoint takes ({field})."))
+    })
+}
+
+fn settings<'a>(state: &'a AppState, headers: &HeaderMap) -> CookieSettings<'a> {
+    CookieSettings { secure: cookies::secure_for(headers), domain: state.config.cookie_domain.as_deref() }
+}
+
+pub async fn signup(
+    State(state): State<AppState>,
+    parsed: Result<Json<input::Signup>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let b = body(parsed)?;
+    let user = NewUser {
+        username: input::username(&b.username)?,
+        email: input::email(&b.email)?,
+        locale: input::locale(b.locale.as_deref())?,
+        name: input::name(b.name.as_deref())?,
+        password: &crate::password::generate(),
+    };
+    let username = user.username.to_string();
+    let confirmed = state.idp.sign_up(user).await.map_err(|e| ApiError::from_idp(&e))?;
+    tracing::info!(confirmed, "signed up");
+    Ok((StatusCode::CREATED, Json(json!({ "username": username, "confirmed": confirmed })).into_response())
+        .into_response())
+}
+
+fn attempts_left(state: &AppState, parameters: &std::collections::HashMap<String, String>) -> u32 {
+    let attempt: u32 = parameters.get("attempt").and_then(|a| a.parse().ok()).unwrap_or(1);
+    (state.config.max_attempts + 1).saturating_sub(attempt)
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    parsed: Result<Json<input::Login>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let b = body(parsed)?;
+    let username = input::username(&b.username)?;
+    let step = state.idp.start_sign_in(username).await.map_err(|e| ApiError::from_sign_in(&e))?;
+    let Step::Challenge(challenge) = step else {
+        // define never issues tokens on an empty session; anything else is a broken pool.
+        return Err(ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "upstream_error",
+            "Unexpected answer from the identity provider.",
+        ));
+    };
+    let p = &challenge.parameters;
+    let expires_at = chrono::Utc::now() + chrono::Duration::seconds(state.config.code_ttl_seconds);
+    tracing::info!("sign-in started");
+    Ok(Json(json!({
+        "session": challenge.session,
+        "destination": p.get("email"),
+        "code_length": p.get("codeLength").and_then(|l| l.parse::<u32>().ok()),
+        "attempts_left": attempts_left(&state, p),
+        "expires_at": expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    }))
+    .into_response())
+}
+
+fn token_body(tokens: &Tokens, refresh: Option<&str>) -> Value {
+    json!({ "id_token": tokens.id_token, "access_token": tokens.access_token, "refresh_token": refresh, "expires_in": tokens.expires_in })
+}
+
+pub async fn verify_login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    parsed: Result<Json<input::VerifyLogin>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let b = body(parsed)?;
+    let username = input::username(&b.username)?;
+    let step = state
+        .idp
+        .answer(username, input::session(&b.session)?, input::code(&b.code)?)
+        .await
+        .map_err(|e| ApiError::from_sign_in(&e))?;
+    match step {
+        Step::Challenge(challenge) => {
+            let left = attempts_left(&state, &challenge.parameters);
+            tracing::info!(attempts_left = left, "wrong code");
+            Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "wrong_code",
+                "That code is not right. Check the email and try again.",
+            )
+            .with("session", challenge.session)
+            .with("attempts_left", left))
+        }
+        Step::Tokens(tokens) => {
+            tracing::info!("signed in");
+            let s = settings(&state, &headers);
+            let refresh = tokens.refresh_token.clone().unwrap_or_default();
+            let jar = jar
+                .add(s.cookie(ID_TOKEN, tokens.id_token.clone(), cookies::seconds_left(&tokens.id_token)))
+                .add(s.cookie(ACCESS_TOKEN, tokens.access_token.clone(), cookies::seconds_left(&tokens.access_token)))
+                .add(s.cookie(REFRESH_TOKEN, refresh.clone(), state.config.refresh_token_days * 86_400));
+            let mut answer = json!({ "signed_in": true, "username": username, "expires_in": tokens.expires_in });
+            if b.return_tokens {
+                answer["tokens"] = token_body(&tokens, Some(&refresh));
+            }
+            Ok((jar, Json(answer)).into_response())
+        }
+    }
+}
+
+/// The ID token from the cookie, or from `Authorization: Bearer` for native apps.
+fn id_token<'a>(headers: &'a HeaderMap, jar: &'a CookieJar) -> Option<String> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::to_string);
+    bearer.or_else(|| jar.get(ID_TOKEN).map(|c| c.value().to_string())).filter(|t| !t.is_empty())
+}
+
+pub async fn me(State(state): State<AppState>, headers: HeaderMap, jar: CookieJar) -> Result<Response, ApiError> {
+    let token = id_token(&headers, &jar).ok_or_else(ApiError::not_signed_in)?;
+    match state.keys.verify_id_token(&token).await {
+        Ok(claims) => Ok(Json(json!({ "claims": claims })).into_response()),
+        Err(TokenError::Invalid) => Err(ApiError::not_signed_in()),
+        Err(TokenError::KeysUnavailable(_)) => {
+            tracing::error!("JWKS unavailable");
+            Err(ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "upstream_error",
+                "The signing keys could not be fetched; try again.",
+            ))
+        }
+    }
+}
+
+pub async fn refresh(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    parsed: Option<Json<input::Refresh>>,
+) -> Result<Response, ApiError> {
+    let b = parsed.map(|Json(b)| b).unwrap_or_default();
+    let token =
+        b.refresh_token.or_else(|| jar.get(REFRESH_TOKEN).map(|c| c.value().to_string())).filter(|t| !t.is_empty());
+    let token = token.ok_or_else(ApiError::not_signed_in)?;
+    let tokens = state.idp.refresh(&token).await.map_err(|e| ApiError::from_idp(&e))?;
+    let s = settings(&state, &headers);
+    let jar = jar
+        .add(s.cookie(ID_TOKEN, tokens.id_token.clone(), cookies::seconds_left(&tokens.id_token)))
+        .add(s.cookie(ACCESS_TOKEN, tokens.access_token.clone(), cookies::seconds_left(&tokens.access_token)));
+    let mut answer = json!({ "signed_in": true, "expires_in": tokens.expires_in });
+    if b.return_tokens {
+        answer["tokens"] = token_body(&tokens, None);
+    }
+    tracing::info!("tokens refreshed");
+    Ok((jar, Json(answer)).into_response())
+}
+
+/// Revokes the refresh token (and with it every token issued from it) and clears the cookies.
+/// The cookies go even when the revocation fails, and the answer says so.
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    parsed: Option<Json<input::Refresh>>,
+) -> Response {
+    let b = parsed.map(|Json(b)| b).unwrap_or_default();
+    let token =
+        b.refresh_token.or_else(|| jar.get(REFRESH_TOKEN).map(|c| c.value().to_string())).filter(|t| !t.is_empty());
+    let revoked = match token {
+        Some(token) => state.idp.revoke(&token).await.map_err(|e| ApiError::from_idp(&e)),
+        None => Ok(()),
+    };
+    let jar = settings(&state, &headers).clear(jar);
+    tracing::info!(revoked = revoked.is_ok(), "signed out");
+    match revoked {
+        Ok(()) => (jar, StatusCode::NO_CONTENT).into_response(),
+        Err(e) => (jar, e).into_response(),
+    }
+}
+
+/// CSRF defence for a cookie-authenticated API: a POST that carries an `Origin` must come from
+/// the API's own origin or an allowed one, and a POST that carries our cookies must carry an
+/// `Origin` (every current browser sends one on POST).
+pub async fn check_origin(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if request.method() != Method::POST {
+        return next.run(request).await;
+    }
+    let headers = request.headers();
+    let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok());
+    let has_cookie =
+        CookieJar::from_headers(headers).iter().any(|c| [ID_TOKEN, ACCESS_TOKEN, REFRESH_TOKEN].contains(&c.name()));
+    let allowed = match origin {
+        None => !has_cookie,
+        Some(origin) => {
+            let origin = origin.trim_end_matches('/');
+            let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+            let same_origin =
+                origin.split_once("://").is_some_and(|(_, authority)| !host.is_empty() && authority == host);
+            same_origin || state.config.allowed_origins.iter().any(|a| a == origin)
+        }
+    };
+    if allowed { next.run(request).await } else { ApiError::forbidden_origin().into_response() }
+}

@@ -1,0 +1,74 @@
+//! `local-cognito`: a Cognito Identity Provider endpoint for development and tests. It speaks the
+//! JSON 1.1 protocol the official SDKs use, runs CUSTOM_AUTH with the project's triggers (in this
+//! process, or as the real Lambda binaries over the Runtime API) and issues RS256 tokens with
+//! Cognito's claims, published in a JWKS. It is a development tool, not an identity provider.
+//!
+//! Layout, after moto's per-service split: [`wire`] (framing) and [`error`] (Cognito's error
+//! types), [`operations`] (one decoder per operation), [`pool`] (the rules and the CUSTOM_AUTH
+//! orchestration), [`tokens`] (the issuer), [`store`] (state), [`triggers`] and [`runtime_api`]
+//! (how triggers run).
+
+pub mod error;
+pub mod mail;
+pub mod operations;
+pub mod pool;
+pub mod runtime_api;
+pub mod store;
+pub mod tokens;
+pub mod triggers;
+pub mod wire;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Json, Response};
+use axum::routing::{get, post};
+use std::sync::Arc;
+
+pub use pool::{PoolConfig, UserPool};
+
+/// The endpoint: the protocol on `POST /`, the JWKS and the OpenID discovery document under
+/// `/<userPoolId>/.well-known/`.
+pub fn router(pool: Arc<UserPool>) -> Router {
+    Router::new()
+        .route("/", post(wire::handle))
+        .route("/{pool_id}/.well-known/jwks.json", get(jwks))
+        .route("/{pool_id}/.well-known/openid-configuration", get(openid_configuration))
+        .with_state(pool)
+}
+
+async fn jwks(State(pool): State<Arc<UserPool>>, Path(pool_id): Path<String>) -> Response {
+    if pool_id != pool.config.user_pool_id {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    Json(pool.tokens().jwks()).into_response()
+}
+
+async fn openid_configuration(State(pool): State<Arc<UserPool>>, Path(pool_id): Path<String>) -> Response {
+    if pool_id != pool.config.user_pool_id {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    Json(pool.tokens().openid_configuration()).into_response()
+}
+
+/// Binds a free loopback port, builds the pool for that endpoint (`configure` may change the
+/// defaults of [`PoolConfig::local`]) and serves it in the background: for tests and tools that
+/// embed the endpoint.
+pub async fn spawn(
+    configure: impl FnOnce(&mut PoolConfig),
+    store: Arc<dyn store::Store>,
+    triggers: Arc<dyn triggers::TriggerRunner>,
+) -> std::io::Result<Arc<UserPool>> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let mut config = PoolConfig::local(&format!("http://{}", listener.local_addr()?));
+    configure(&mut config);
+    let pool = Arc::new(UserPool::new(config, store, triggers).map_err(std::io::Error::other)?);
+    let app = router(pool.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok(pool)
+}
+
+/// A six-digit sign-up confirmation code from the OS CSPRNG.
+pub(crate) fn confirmation_code() -> String {
+    ::triggers::code::OneTimeCode::generate(6).expect("the OS random source works").as_str().to_string()
+}

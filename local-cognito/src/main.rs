@@ -1,0 +1,132 @@
+//! `local-cognito`: serves the Cognito endpoint on loopback. Wiring and arguments only.
+
+use lambda_support::{Env, exit_on_config_error};
+use local_cognito::runtime_api::BinaryTriggers;
+use local_cognito::store::MemoryStore;
+use local_cognito::triggers::{InProcessTriggers, TriggerRunner};
+use local_cognito::{PoolConfig, UserPool, router};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use triggers::mail_queue::SqsMailQueue;
+
+const USAGE: &str = "usage: local-cognito [--listen 127.0.0.1:9229] [--triggers in-process|binaries] [--bin-dir DIR]
+                     [--session-ttl-seconds 180]
+
+A Cognito Identity Provider endpoint for development and tests (not an identity provider).
+Triggers read the same variables as the Lambda functions: MAIL_QUEUE_URL and LOGIN_URL (required),
+SIGN_IN_URL (enables post-confirmation), MAX_ATTEMPTS, CODE_LENGTH, CODE_TTL_SECONDS; the queue is
+reached through the SDK's standard variables (AWS_ENDPOINT_URL, AWS_REGION, ...).
+--triggers binaries runs the release binaries from --bin-dir (default: this binary's folder)
+over the Lambda Runtime API, one warm process per function.";
+
+/// Variables handed to the trigger binaries (beyond this process's environment, which they inherit).
+const TRIGGER_VARIABLES: [&str; 6] =
+    ["MAIL_QUEUE_URL", "LOGIN_URL", "SIGN_IN_URL", "MAX_ATTEMPTS", "CODE_LENGTH", "CODE_TTL_SECONDS"];
+
+struct Args {
+    listen: String,
+    binaries: bool,
+    bin_dir: Option<PathBuf>,
+    session_ttl_seconds: i64,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args { listen: "127.0.0.1:9229".into(), binaries: false, bin_dir: None, session_ttl_seconds: 180 };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
+        match arg.as_str() {
+            "--listen" => args.listen = value("--listen")?,
+            "--triggers" => {
+                args.binaries = match value("--triggers")?.as_str() {
+                    "in-process" => false,
+                    "binaries" => true,
+                    other => return Err(format!("--triggers takes in-process or binaries, not {other}")),
+                }
+            }
+            "--bin-dir" => args.bin_dir = Some(PathBuf::from(value("--bin-dir")?)),
+            "--session-ttl-seconds" => {
+                let raw = value("--session-ttl-seconds")?;
+                args.session_ttl_seconds = raw
+                    .parse()
+                    .ok()
+                    .filter(|s| (1..=900).contains(s))
+                    .ok_or(format!("--session-ttl-seconds takes 1 to 900, not {raw}"))?;
+            }
+            "-h" | "--help" => return Err(String::new()),
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    Ok(args)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(args) => args,
+        Err(e) => {
+            if !e.is_empty() {
+                eprintln!("local-cognito: {e}");
+            }
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    lambda_support::logging::init();
+    let listener = match lambda_support::local::bind(&args.listen, "--listen", false).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("local-cognito: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let endpoint = format!("http://{}", listener.local_addr().expect("a bound address"));
+    let mut config = PoolConfig::local(&endpoint);
+    config.session_ttl = chrono::Duration::seconds(args.session_ttl_seconds);
+
+    let env = Env::from_process();
+    let triggers: Arc<dyn TriggerRunner> = if args.binaries {
+        let bin_dir = args.bin_dir.clone().unwrap_or_else(|| {
+            std::env::current_exe().ok().and_then(|p| p.parent().map(PathBuf::from)).unwrap_or_default()
+        });
+        let pairs: Vec<(String, String)> = TRIGGER_VARIABLES
+            .iter()
+            .filter_map(|name| env.optional(name).map(|v| (name.to_string(), v.to_string())))
+            .collect();
+        match BinaryTriggers::start(&bin_dir, &pairs).await {
+            Ok(t) => Arc::new(t),
+            Err(e) => {
+                eprintln!("local-cognito: {e} (build them with `cargo build --release --bins`)");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        let sqs = aws_sdk_sqs::Client::new(&lambda_support::sdk_config(triggers::mail_queue::TIMEOUTS).await);
+        let queue_url = env.required("MAIL_QUEUE_URL").unwrap_or_else(exit_on_config_error).to_string();
+        let queue = SqsMailQueue::new(sqs, queue_url);
+        Arc::new(InProcessTriggers::from_env(&env, queue).unwrap_or_else(exit_on_config_error))
+    };
+    let pool = match UserPool::new(config, Arc::new(MemoryStore::default()), triggers) {
+        Ok(pool) => Arc::new(pool),
+        Err(e) => {
+            eprintln!("local-cognito: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let c = &pool.config;
+    println!(
+        "local-cognito: {endpoint} (user pool {}, client {}, triggers {}); JWKS at {}/.well-known/jwks.json",
+        c.user_pool_id,
+        c.client_id,
+        if args.binaries { "as binaries" } else { "in-process" },
+        c.issuer
+    );
+    match axum::serve(listener, router(pool)).with_graceful_shutdown(lambda_support::local::shutdown_signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("local-cognito: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
