@@ -83,6 +83,7 @@ impl KeyCache {
             return Err(TokenError::Invalid);
         }
         cache.keys = self.fetch().await?;
+        tracing::debug!(keys = cache.keys.len(), "JWKS fetched");
         cache.fetched = Some(Instant::now());
         cache.keys.get(kid).cloned().ok_or(TokenError::Invalid)
     }

@@ -45,5 +45,6 @@ async fn call(pool: &UserPool, headers: &HeaderMap, body: &[u8]) -> Result<serde
             .map_err(|_| CognitoError::new("SerializationException", "The request body is not valid JSON"))?
     };
     tracing::info!(operation, "cognito operation");
+    tracing::debug!(operation, body_bytes = body.len(), "cognito request");
     dispatch(pool, operation, input).await
 }

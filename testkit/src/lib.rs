@@ -5,7 +5,21 @@ pub mod logs;
 pub mod moto;
 pub mod rie;
 
-pub use moto::{Moto, sqs_event, sqs_record};
+pub use moto::{Moto, free_port, sqs_event, sqs_record};
+
+/// The folder of the binaries cargo built with this test (`target/debug`), found from the test
+/// executable (`target/debug/deps/<test>`): binaries of other workspace crates are there too.
+pub fn bin_dir() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("the test's own path");
+    exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>/deps/<test>").to_path_buf()
+}
+
+/// The path of a workspace binary built with this test; panics with the fix if it is missing.
+pub fn bin(name: &str) -> std::path::PathBuf {
+    let path = bin_dir().join(name);
+    assert!(path.exists(), "{} is not built: run the whole workspace's tests (cargo test --workspace)", path.display());
+    path
+}
 
 /// The workspace root, for paths to the venv, tools and fixtures.
 pub fn workspace_root() -> std::path::PathBuf {

@@ -1,0 +1,378 @@
+//! Every endpoint and error of the auth API, through its router, with the real SDK client talking
+//! to local-cognito on a loopback port (real triggers, emails kept in memory).
+
+use auth_api::config::ApiConfig;
+use auth_api::idp::{CognitoIdp, IdentityProvider, IdpError, NewUser, Step, Tokens};
+use auth_api::{AppState, router};
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use lambda_support::Env;
+use local_cognito::UserPool;
+use local_cognito::mail::MemoryMailQueue;
+use local_cognito::store::MemoryStore;
+use local_cognito::triggers::InProcessTriggers;
+use mail_job::MailContent;
+use serde_json::{Value, json};
+use std::pin::Pin;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+const HOST: &str = "localhost:4000";
+const APP: &str = "https://app.example";
+
+struct Api {
+    app: axum::Router,
+    queue: MemoryMailQueue,
+    _pool: Arc<UserPool>,
+}
+
+struct Answer {
+    status: StatusCode,
+    body: Value,
+    cookies: Vec<String>,
+}
+
+impl Answer {
+    fn cookie(&self, name: &str) -> &str {
+        self.cookies.iter().find(|c| c.starts_with(&format!("{name}="))).unwrap_or_else(|| panic!("no {name} cookie"))
+    }
+
+    fn cookie_value(&self, name: &str) -> String {
+        self.cookie(name).split(';').next().unwrap().split_once('=').unwrap().1.to_string()
+    }
+}
+
+async fn api_with(session_ttl: i64) -> Api {
+    let queue = MemoryMailQueue::default();
+    let env = Env::from_pairs([("MAIL_QUEUE_URL", "memory"), ("LOGIN_URL", "http://localhost:4000/verify-login")]);
+    let triggers = InProcessTriggers::from_env(&env, queue.clone()).unwrap();
+    let pool = local_cognito::spawn(
+        |c| c.session_ttl = chrono::Duration::seconds(session_ttl),
+        Arc::new(MemoryStore::default()),
+        Arc::new(triggers),
+    )
+    .await
+    .unwrap();
+    let config = ApiConfig::from_env(&Env::from_pairs([
+        ("COGNITO_CLIENT_ID", pool.config.client_id.as_str()),
+        ("COGNITO_USER_POOL_ID", pool.config.user_pool_id.as_str()),
+        ("AWS_ENDPOINT_URL", pool.config.endpoint.as_str()),
+        ("ALLOWED_ORIGINS", APP),
+    ]))
+    .unwrap();
+    let idp = CognitoIdp::new(testkit::cognito::client(&pool.config.endpoint).await, config.client_id.clone());
+    Api { app: router(AppState::new(config, Arc::new(idp))), queue, _pool: pool }
+}
+
+async fn api() -> Api {
+    api_with(180).await
+}
+
+async fn call(app: &axum::Router, method: &str, path: &str, body: Option<Value>, headers: &[(&str, &str)]) -> Answer {
+    let mut request = Request::builder().method(method).uri(path);
+    if !headers.iter().any(|(k, _)| *k == "host") {
+        request = request.header("host", HOST);
+    }
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    let body = match body {
+        Some(b) => {
+            request = request.header("content-type", "application/json");
+            Body::from(b.to_string())
+        }
+        None => Body::empty(),
+    };
+    let response = app.clone().oneshot(request.body(body).unwrap()).await.unwrap();
+    let status = response.status();
+    let cookies = response.headers().get_all("set-cookie").iter().map(|c| c.to_str().unwrap().to_string()).collect();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+    let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap() };
+    Answer { status, body, cookies }
+}
+
+impl Api {
+    async fn post(&self, path: &str, body: Value) -> Answer {
+        call(&self.app, "POST", path, Some(body), &[]).await
+    }
+
+    fn last_code(&self) -> String {
+        match &self.queue.jobs().last().expect("an email").content {
+            MailContent::LoginLink(d) => d.code.clone(),
+            other => panic!("not a login email: {}", other.template_name()),
+        }
+    }
+
+    async fn sign_up(&self, username: &str) {
+        let a = self.post("/signup", json!({"username": username, "email": format!("{username}@example.com")})).await;
+        assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+    }
+
+    /// Signs in with the emailed code; returns the answer that set the cookies.
+    async fn signed_in(&self, username: &str) -> Answer {
+        self.sign_up(username).await;
+        let login = self.post("/login", json!({"username": username})).await;
+        let session = login.body["session"].as_str().unwrap();
+        let done = self
+            .post("/verify-login", json!({"username": username, "session": session, "code": self.last_code()}))
+            .await;
+        assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+        done
+    }
+}
+
+fn cookie_header(answer: &Answer) -> String {
+    ["id_token", "access_token", "refresh_token"]
+        .iter()
+        .map(|n| format!("{n}={}", answer.cookie_value(n)))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[tokio::test]
+async fn signup_validates_every_field_and_maps_a_taken_username() {
+    let api = api().await;
+    let table: Vec<(Value, u16, Option<&str>, Option<&str>)> = vec![
+        (
+            json!({"username": "alice", "email": "alice@example.com", "locale": "de-AT", "name": "Alice"}),
+            201,
+            None,
+            None,
+        ),
+        (json!({"username": "ALICE", "email": "other@example.com"}), 409, Some("username_taken"), None),
+        (json!({"username": "", "email": "a@example.com"}), 400, Some("invalid_request"), Some("username")),
+        (json!({"username": "a b", "email": "a@example.com"}), 400, Some("invalid_request"), Some("username")),
+        (json!({"username": "bob", "email": "not-an-address"}), 400, Some("invalid_request"), Some("email")),
+        (
+            json!({"username": "bob", "email": "b@example.com", "locale": "english!"}),
+            400,
+            Some("invalid_request"),
+            Some("locale"),
+        ),
+        (
+            json!({"username": "bob", "email": "b@example.com", "name": "Bob\r\nBcc: x"}),
+            400,
+            Some("invalid_request"),
+            Some("name"),
+        ),
+        (json!({"username": "bob"}), 400, Some("invalid_request"), Some("email")),
+        (json!({"email": "b@example.com"}), 400, Some("invalid_request"), Some("username")),
+    ];
+    for (body, status, error, field) in table {
+        let a = api.post("/signup", body.clone()).await;
+        assert_eq!(a.status.as_u16(), status, "{body} → {}", a.body);
+        assert_eq!(a.body["error"].as_str(), error, "{body}");
+        assert_eq!(a.body["field"].as_str(), field, "{body}");
+        if status != 201 {
+            assert!(a.body["message"].as_str().is_some_and(|m| !m.is_empty()));
+        }
+    }
+    let not_json = call(&api.app, "POST", "/signup", None, &[("content-type", "application/json")]).await;
+    assert_eq!((not_json.status.as_u16(), not_json.body["error"].as_str()), (400, Some("invalid_request")));
+}
+
+#[tokio::test]
+async fn login_answers_alike_for_known_and_unknown_usernames() {
+    let api = api().await;
+    api.sign_up("carol").await;
+    let known = api.post("/login", json!({"username": "carol"})).await;
+    let unknown = api.post("/login", json!({"username": "nobody"})).await;
+    for a in [&known, &unknown] {
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        let keys: Vec<&String> = a.body.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["attempts_left", "code_length", "destination", "expires_at", "session"]);
+        assert_eq!(a.body["code_length"], 6);
+        assert_eq!(a.body["attempts_left"], 3);
+        assert!(chrono::DateTime::parse_from_rfc3339(a.body["expires_at"].as_str().unwrap()).is_ok());
+    }
+    assert_eq!(known.body["destination"], "c***@example.com");
+    assert!(unknown.body["destination"].as_str().unwrap().starts_with("n***@"));
+    assert_eq!(api.queue.jobs().len(), 1, "one email, to the real user");
+    let bad = api.post("/login", json!({"username": ""})).await;
+    assert_eq!((bad.status.as_u16(), bad.body["field"].as_str()), (400, Some("username")));
+}
+
+#[tokio::test]
+async fn wrong_codes_count_down_then_ask_for_a_new_email() {
+    let api = api().await;
+    api.sign_up("dave").await;
+    let login = api.post("/login", json!({"username": "dave"})).await;
+    let mut session = login.body["session"].as_str().unwrap().to_string();
+    for left in [2, 1] {
+        let a = api.post("/verify-login", json!({"username": "dave", "session": session, "code": "000000"})).await;
+        assert_eq!((a.status.as_u16(), a.body["error"].as_str()), (401, Some("wrong_code")));
+        assert_eq!(a.body["attempts_left"], left);
+        assert!(a.cookies.is_empty());
+        session = a.body["session"].as_str().unwrap().to_string();
+    }
+    let last = api.post("/verify-login", json!({"username": "dave", "session": session, "code": "000000"})).await;
+    assert_eq!((last.status.as_u16(), last.body["error"].as_str()), (401, Some("sign_in_failed")));
+    assert!(last.body["message"].as_str().unwrap().contains("Ask for a new email"));
+    let replay =
+        api.post("/verify-login", json!({"username": "dave", "session": session, "code": api.last_code()})).await;
+    assert_eq!(replay.body["error"], "sign_in_failed");
+    let missing = api.post("/verify-login", json!({"username": "dave", "session": "", "code": "1"})).await;
+    assert_eq!(missing.body["field"], "session");
+}
+
+#[tokio::test]
+async fn an_expired_session_asks_for_a_new_email() {
+    let api = api_with(1).await;
+    api.sign_up("erin").await;
+    let login = api.post("/login", json!({"username": "erin"})).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1300)).await;
+    let a = api
+        .post("/verify-login", json!({"username": "erin", "session": login.body["session"], "code": api.last_code()}))
+        .await;
+    assert_eq!((a.status.as_u16(), a.body["error"].as_str()), (401, Some("session_expired")));
+}
+
+#[tokio::test]
+async fn the_right_code_sets_the_token_cookies_and_tokens_only_on_request() {
+    let api = api().await;
+    let done = api.signed_in("fay").await;
+    assert_eq!(done.body["signed_in"], true);
+    assert_eq!(done.body["username"], "fay");
+    assert!(done.body.get("tokens").is_none(), "tokens stay in HttpOnly cookies unless asked for");
+    for name in ["id_token", "access_token", "refresh_token"] {
+        let c = done.cookie(name);
+        for attribute in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age="] {
+            assert!(c.contains(attribute), "{name} lacks {attribute}");
+        }
+        assert!(!c.contains("Secure"), "plain-HTTP localhost gets no Secure cookies");
+    }
+    let max_age = |name: &str| -> i64 {
+        let c = done.cookie(name);
+        c.split("Max-Age=").nth(1).unwrap().split(';').next().unwrap().parse().unwrap()
+    };
+    assert!((3500..=3600).contains(&max_age("id_token")));
+    assert_eq!(max_age("refresh_token"), 30 * 86_400);
+
+    api.sign_up("gus").await;
+    let login = api.post("/login", json!({"username": "gus"})).await;
+    let native = call(
+        &api.app,
+        "POST",
+        "/verify-login",
+        Some(json!({"username": "gus", "session": login.body["session"], "code": api.last_code(), "return_tokens": true})),
+        &[("host", "api.example.com")],
+    )
+    .await;
+    assert!(native.body["tokens"]["id_token"].as_str().unwrap().starts_with("ey"));
+    assert!(native.body["tokens"]["refresh_token"].is_string());
+    assert!(native.cookie("id_token").contains("Secure"), "any other host gets Secure cookies");
+}
+
+#[tokio::test]
+async fn me_refresh_and_logout() {
+    let api = api().await;
+    let done = api.signed_in("hana").await;
+    let cookies = cookie_header(&done);
+
+    let me = call(&api.app, "GET", "/me", None, &[("cookie", &cookies)]).await;
+    assert_eq!(me.status, StatusCode::OK, "{}", me.body);
+    assert_eq!(me.body["claims"]["cognito:username"], "hana");
+    assert_eq!(me.body["claims"]["token_use"], "id");
+    let bearer = format!("Bearer {}", done.cookie_value("id_token"));
+    assert_eq!(call(&api.app, "GET", "/me", None, &[("authorization", &bearer)]).await.status, StatusCode::OK);
+    let access_as_id = format!("Bearer {}", done.cookie_value("access_token"));
+    assert_eq!(
+        call(&api.app, "GET", "/me", None, &[("authorization", &access_as_id)]).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let tampered = format!("Bearer {}x", done.cookie_value("id_token"));
+    let bad = call(&api.app, "GET", "/me", None, &[("authorization", &tampered)]).await;
+    assert_eq!((bad.status.as_u16(), bad.body["error"].as_str()), (401, Some("not_signed_in")));
+    let none = call(&api.app, "GET", "/me", None, &[]).await;
+    assert_eq!(none.body["error"], "not_signed_in");
+
+    let origin = [("cookie", cookies.as_str()), ("origin", "http://localhost:4000")];
+    let refreshed = call(&api.app, "POST", "/refresh", None, &origin).await;
+    assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.body);
+    assert_ne!(refreshed.cookie_value("id_token"), done.cookie_value("id_token"));
+
+    let out = call(&api.app, "POST", "/logout", None, &origin).await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT);
+    for name in ["id_token", "access_token", "refresh_token"] {
+        assert!(out.cookie(name).contains("Max-Age=0"), "{name} is cleared");
+    }
+    let after = call(&api.app, "POST", "/refresh", None, &origin).await;
+    assert_eq!((after.status.as_u16(), after.body["error"].as_str()), (401, Some("not_signed_in")));
+}
+
+#[tokio::test]
+async fn cookie_authenticated_posts_must_come_from_an_allowed_origin() {
+    let api = api().await;
+    let done = api.signed_in("ivan").await;
+    let cookies = cookie_header(&done);
+    let table: [(&[(&str, &str)], u16); 5] = [
+        (&[("cookie", &cookies)], 403),
+        (&[("cookie", &cookies), ("origin", "https://evil.example")], 403),
+        (&[("cookie", &cookies), ("origin", APP)], 200),
+        (&[("cookie", &cookies), ("origin", "http://localhost:4000")], 200),
+        (&[], 401),
+    ];
+    for (headers, status) in table {
+        let a = call(&api.app, "POST", "/refresh", None, headers).await;
+        assert_eq!(a.status.as_u16(), status, "{headers:?}: {}", a.body);
+        if status == 403 {
+            assert_eq!(a.body["error"], "forbidden_origin");
+        }
+    }
+    let cross_site_login =
+        call(&api.app, "POST", "/login", Some(json!({"username": "ivan"})), &[("origin", "https://evil.example")])
+            .await;
+    assert_eq!(cross_site_login.status.as_u16(), 403);
+}
+
+/// An identity provider that refuses everything with one error, for the mappings that a healthy
+/// local endpoint never produces.
+struct Refusing(IdpError);
+
+type Fut<'a, T> = Pin<Box<dyn std::future::Future<Output = Result<T, IdpError>> + Send + 'a>>;
+
+impl IdentityProvider for Refusing {
+    fn sign_up<'a>(&'a self, _: NewUser<'a>) -> Fut<'a, bool> {
+        Box::pin(async { Err(self.0.clone()) })
+    }
+    fn start_sign_in<'a>(&'a self, _: &'a str) -> Fut<'a, Step> {
+        Box::pin(async { Err(self.0.clone()) })
+    }
+    fn answer<'a>(&'a self, _: &'a str, _: &'a str, _: &'a str) -> Fut<'a, Step> {
+        Box::pin(async { Err(self.0.clone()) })
+    }
+    fn refresh<'a>(&'a self, _: &'a str) -> Fut<'a, Tokens> {
+        Box::pin(async { Err(self.0.clone()) })
+    }
+    fn revoke<'a>(&'a self, _: &'a str) -> Fut<'a, ()> {
+        Box::pin(async { Err(self.0.clone()) })
+    }
+}
+
+#[tokio::test]
+async fn throttling_trigger_failures_and_outages_map_to_stable_codes() {
+    let config =
+        ApiConfig::from_env(&Env::from_pairs([("COGNITO_CLIENT_ID", "c"), ("COGNITO_USER_POOL_ID", "us-east-1_x")]))
+            .unwrap();
+    let table = [
+        (Some("TooManyRequestsException"), 429, "too_many_requests"),
+        (Some("UserLambdaValidationException"), 503, "sign_in_unavailable"),
+        (None, 502, "upstream_error"),
+    ];
+    for (code, status, error) in table {
+        let idp = Refusing(IdpError {
+            code: code.map(str::to_string),
+            message: "CreateAuthChallenge failed with error x".into(),
+        });
+        let app = router(AppState::new(config.clone(), Arc::new(idp)));
+        for (path, body) in [
+            ("/login", json!({"username": "a"})),
+            ("/signup", json!({"username": "a", "email": "a@example.com"})),
+            ("/verify-login", json!({"username": "a", "session": "s", "code": "1"})),
+        ] {
+            let a = call(&app, "POST", path, Some(body), &[]).await;
+            assert_eq!((a.status.as_u16(), a.body["error"].as_str()), (status, Some(error)), "{path} {code:?}");
+            assert!(!a.body["message"].as_str().unwrap().contains("CreateAuthChallenge"), "no upstream text leaks");
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! The same sign-in with the triggers as the real binaries: local-cognito hosts the Lambda
+//! Runtime API for each function and keeps one warm process per trigger, as Lambda does; the
+//! create trigger's process sends to moto's SQS through the SDK's standard variables.
+
+use aws_sdk_cognitoidentityprovider::types::{AuthFlowType, ChallengeNameType};
+use local_cognito::runtime_api::BinaryTriggers;
+use local_cognito::store::MemoryStore;
+use mail_job::{MailContent, MailJob};
+use std::sync::Arc;
+use testkit::Moto;
+
+#[tokio::test]
+async fn a_sign_in_through_the_trigger_binaries_over_the_runtime_api() {
+    let moto = Moto::start();
+    let sqs = aws_sdk_sqs::Client::new(&moto.sdk_config().await);
+    let queue_url = moto.create_queue(&sqs, "mail").await;
+    testkit::bin("define-auth-challenge");
+    let mut env = moto.env();
+    env.extend([
+        ("MAIL_QUEUE_URL".to_string(), queue_url.clone()),
+        ("LOGIN_URL".to_string(), e2e::LOGIN_URL.to_string()),
+        ("SIGN_IN_URL".to_string(), "http://localhost:4000/".to_string()),
+        ("AWS_LAMBDA_LOG_LEVEL".to_string(), "WARN".to_string()),
+    ]);
+    let triggers = BinaryTriggers::start(&testkit::bin_dir(), &env).await.expect("the trigger binaries start");
+    let pool = local_cognito::spawn(|_| {}, Arc::new(MemoryStore::default()), Arc::new(triggers)).await.unwrap();
+    let cognito = testkit::cognito::client(&pool.config.endpoint).await;
+    let client_id = pool.config.client_id.clone();
+
+    let signed_up = cognito
+        .sign_up()
+        .client_id(&client_id)
+        .username("hana")
+        .password("Local-Passw0rd!")
+        .user_attributes(e2e::attribute("email", "hana@example.com"))
+        .user_attributes(e2e::attribute("locale", "de"))
+        .send()
+        .await
+        .expect("pre-sign-up (binary) confirms");
+    assert!(signed_up.user_confirmed());
+
+    let started = cognito
+        .initiate_auth()
+        .client_id(&client_id)
+        .auth_flow(AuthFlowType::CustomAuth)
+        .auth_parameters("USERNAME", "hana")
+        .send()
+        .await
+        .expect("define and create (binaries) answer");
+    assert_eq!(started.challenge_parameters().unwrap()["email"], "h***@example.com");
+
+    let received = sqs.receive_message().queue_url(&queue_url).max_number_of_messages(10).send().await.unwrap();
+    let jobs: Vec<MailJob> = received.messages().iter().map(|m| MailJob::parse(m.body().unwrap()).unwrap()).collect();
+    let templates: Vec<&str> = jobs.iter().map(|j| j.content.template_name()).collect();
+    assert_eq!(templates.len(), 2, "{templates:?}");
+    assert!(templates.contains(&"welcome"), "post-confirmation (binary) enqueued the welcome email");
+    let code = jobs
+        .iter()
+        .find_map(|j| match &j.content {
+            MailContent::LoginLink(d) => Some(d.code.clone()),
+            _ => None,
+        })
+        .expect("a login email");
+    assert_eq!(jobs.iter().find(|j| j.content.template_name() == "login_link").unwrap().locale.as_str(), "de");
+
+    let respond = |session: String, answer: String| {
+        cognito
+            .respond_to_auth_challenge()
+            .client_id(&client_id)
+            .challenge_name(ChallengeNameType::CustomChallenge)
+            .session(session)
+            .challenge_responses("USERNAME", "hana")
+            .challenge_responses("ANSWER", answer)
+            .send()
+    };
+    let wrong = respond(started.session().unwrap().to_string(), "000000".into()).await.expect("verify (binary)");
+    assert_eq!(wrong.challenge_parameters().unwrap()["attempt"], "2");
+    let done = respond(wrong.session().unwrap().to_string(), code).await.expect("the emailed code");
+    assert!(done.authentication_result().and_then(|r| r.id_token()).is_some());
+}
