@@ -4,7 +4,8 @@ For every function: RUNS fresh processes, each handed one realistic event. Repor
 worst of process start -> runtime ready (init), process start -> first response (cold), and the
 function's own peak RSS (VmHWM). create-auth-challenge builds its SDK client and sends one real
 SQS message to moto on loopback; the mailer builds its SES client, renders one email and sends it
-to moto's SES v2; so their figures include SDK init and one request.
+to moto's SES v2; so their figures include SDK init and one request. The auth API answers one
+Function URL request (GET /me without a cookie: 401, no Cognito call) after building its SDK client.
 
 Usage: cold_start.py --bin-dir target/release --moto-url URL [--runs N]
 """
@@ -37,7 +38,26 @@ def functions(moto_url):
         ("post-confirmation", fixture("post_confirmation.json"),
          aws + [f"MAIL_QUEUE_URL={queue_url}", "SIGN_IN_URL=https://app.example.com/login"]),
         ("mailer", mailer_event(), aws + ["MAIL_FROM=Acme <no-reply@acme.example>"]),
+        ("auth-api", function_url_event("GET", "/me"),
+         aws + ["COGNITO_CLIENT_ID=local0client0id00000000000", "COGNITO_USER_POOL_ID=us-east-1_localpool"]),
     ]
+
+
+def function_url_event(method, path):
+    """A Lambda Function URL request (API Gateway HTTP API payload 2.0); GET /me without a cookie
+    is answered 401 by the auth API without calling Cognito: SDK and router init, one request."""
+    return {
+        "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "",
+        "headers": {"host": "abc.lambda-url.us-east-1.on.aws", "accept": "application/json"},
+        "requestContext": {
+            "accountId": "123456789012", "apiId": "abc", "domainName": "abc.lambda-url.us-east-1.on.aws",
+            "domainPrefix": "abc", "requestId": "r1", "routeKey": "$default", "stage": "$default",
+            "time": "28/Nov/2026:18:00:00 +0000", "timeEpoch": 1795888800000,
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1",
+                     "userAgent": "bench"},
+        },
+        "isBase64Encoded": False,
+    }
 
 
 def main():

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The main job, from a fresh clone: builds the Lambda binaries (release, as they ship) and runs a
-# whole passwordless sign-in locally through them, with SQS on a moto server on loopback.
+# The main job, from a fresh clone: builds the release binaries and runs a whole passwordless
+# sign-up and sign-in through them: auth-api -> local-cognito -> the trigger binaries over the
+# Lambda Runtime API -> SQS on a moto server on loopback -> the mailer -> SES v2 on moto.
 #   scripts/run.sh [--username NAME --email ADDR]
 source "$(dirname "$0")/lib.sh"
 ensure_venv
@@ -9,5 +10,5 @@ log "release build of the Lambda binaries"
 cargo build --release --bins --quiet
 
 start_moto
-log "a passwordless sign-in through the real binaries (moto at $MOTO_URL)"
-.venv/bin/python -u scripts/local_flow.py --moto-url "$MOTO_URL" "$@"
+log "a passwordless sign-up and sign-in through the real binaries (moto at $MOTO_URL)"
+.venv/bin/python -u scripts/demo_sign_in.py --moto-url "$MOTO_URL" "$@"

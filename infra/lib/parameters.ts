@@ -41,5 +41,7 @@ export function parametersFromContext(get: (key: string) => unknown): Passwordle
     codeLength: number('codeLength', DEFAULTS.codeLength),
     maxAttempts: number('maxAttempts', DEFAULTS.maxAttempts),
     logRetention: retention as logs.RetentionDays,
+    apiAllowedOrigins: (text('apiAllowedOrigins') ?? '').split(',').map((o) => o.trim()).filter((o) => o !== ''),
+    cookieDomain: text('cookieDomain'),
   };
 }

@@ -38,6 +38,10 @@ export interface PasswordlessProps extends StackProps {
   readonly codeLength: number;
   readonly maxAttempts: number;
   readonly logRetention: logs.RetentionDays;
+  /** Browser origins allowed to call the auth API with cookies (CORS and its CSRF check). */
+  readonly apiAllowedOrigins: string[];
+  /** `Domain` of the token cookies the auth API sets; unset means the API's own host. */
+  readonly cookieDomain?: string;
 }
 
 export const DEFAULTS = {
@@ -55,6 +59,8 @@ export const DEFAULTS = {
 /** Cognito waits 5 s for a trigger; leave a second for its own overhead. */
 export const TRIGGER_TIMEOUT = Duration.seconds(4);
 export const MAILER_TIMEOUT = Duration.seconds(30);
+/** The auth API's SDK gives up on Cognito after 20 s (a sign-in step runs up to three triggers). */
+export const AUTH_API_TIMEOUT = Duration.seconds(25);
 /** See docs/mailer.md: five receives before a job is parked in the dead-letter queue. */
 export const MAX_RECEIVE_COUNT = 5;
 /** An SES SendEmail call takes about 100 ms, so each send in flight is worth about 10 per second. */
@@ -96,6 +102,10 @@ export class PasswordlessStack extends Stack {
     check(ttlSeconds >= 180 && ttlSeconds <= 900 && ttlSeconds % 60 === 0, 'codeTtl',
       'Cognito sessions last 3 to 15 whole minutes');
     check(props.sesMaxSendRate >= 1, 'sesMaxSendRate', 'must be at least 1');
+    for (const origin of props.apiAllowedOrigins) {
+      check(/^https:\/\/[^/\s]+$/.test(origin) || /^http:\/\/(localhost|127\.0\.0\.1)(:\d+)?$/.test(origin),
+        'apiAllowedOrigins', `"${origin}" is not an origin such as https://app.example.com`);
+    }
 
     const mailFrom = props.mailFrom ?? `${props.appName} <no-reply@${props.senderDomain}>`;
     const fn = (name: string, binary: string, timeout: Duration, environment: Record<string, string>) =>
@@ -235,6 +245,30 @@ export class PasswordlessStack extends Stack {
       refreshTokenValidity: props.refreshTokenValidity,
     });
 
+    // The auth API (signup / login / verify-login / me / refresh / logout) behind a Function URL.
+    // Cognito's sign-up and sign-in operations are unauthenticated, so its role holds only its
+    // own logs: no IAM permission reaches the pool.
+    const authApi = fn('AuthApi', 'auth-api', AUTH_API_TIMEOUT, {
+      COGNITO_USER_POOL_ID: this.userPool.userPoolId,
+      COGNITO_CLIENT_ID: client.userPoolClientId,
+      ALLOWED_ORIGINS: props.apiAllowedOrigins.join(','),
+      MAX_ATTEMPTS: String(props.maxAttempts),
+      CODE_TTL_SECONDS: String(ttlSeconds),
+      REFRESH_TOKEN_DAYS: String(props.refreshTokenValidity.toDays()),
+      ...(props.cookieDomain ? { COOKIE_DOMAIN: props.cookieDomain } : {}),
+    });
+    const authApiUrl = authApi.addFunctionUrl({
+      authType: lambda.FunctionUrlAuthType.NONE,
+      cors: props.apiAllowedOrigins.length > 0 ? {
+        allowedOrigins: props.apiAllowedOrigins,
+        allowCredentials: true,
+        allowedMethods: [lambda.HttpMethod.GET, lambda.HttpMethod.POST],
+        allowedHeaders: ['content-type'],
+        maxAge: Duration.hours(1),
+      } : undefined,
+    });
+
+    new CfnOutput(this, 'AuthApiUrl', { value: authApiUrl.url });
     new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: client.userPoolClientId });
     new CfnOutput(this, 'MailQueueUrl', { value: this.mailQueue.queueUrl });

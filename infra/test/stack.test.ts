@@ -13,7 +13,7 @@ import { parametersFromContext } from '../lib/parameters.ts';
 import { MAILER_TIMEOUT, MAX_RECEIVE_COUNT, PasswordlessStack, mailerConcurrency } from '../lib/passwordless-stack.ts';
 
 const BINARIES = ['define-auth-challenge', 'create-auth-challenge', 'verify-auth-challenge', 'pre-sign-up',
-  'post-confirmation', 'mailer'];
+  'post-confirmation', 'mailer', 'auth-api'];
 
 function standInAssets(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lambda-assets-'));
@@ -139,7 +139,7 @@ test('every function is Rust on provided.al2023 arm64 with JSON logs, a log leve
     assert.equal(p.LoggingConfig.LogFormat, 'JSON', id);
     assert.equal(p.LoggingConfig.ApplicationLogLevel, 'INFO', id);
     assert.ok(p.LoggingConfig.LogGroup, `${id} logs to its own group`);
-    if (!id.startsWith('Mailer')) assert.ok(p.Timeout <= 5, `${id}: Cognito waits 5 s`);
+    if (!id.startsWith('Mailer') && !id.startsWith('AuthApi')) assert.ok(p.Timeout <= 5, `${id}: Cognito waits 5 s`);
   }
   for (const [id, { Properties: p }] of ofType('AWS::Logs::LogGroup')) {
     assert.equal(p.RetentionInDays, 30, id);
@@ -193,10 +193,34 @@ test('the create-challenge function may only send to the mail queue; the mailer 
   assert.equal(mailer.Resource.length, 2);
   assert.match(JSON.stringify(mailer.Resource[0]), /:identity\//);
   assert.match(JSON.stringify(mailer.Resource[1]), /:configuration-set\//);
-  for (const binary of ['define-auth-challenge', 'verify-auth-challenge', 'pre-sign-up']) {
+  for (const binary of ['define-auth-challenge', 'verify-auth-challenge', 'pre-sign-up', 'auth-api']) {
     const actions = policyOf(binary).flatMap(actionsOf);
     assert.deepEqual(actions.sort(), ['logs:CreateLogStream', 'logs:PutLogEvents'], binary);
   }
+});
+
+test('the auth API runs behind a Function URL, configured for the pool, its client and the allowed origins', () => {
+  const { template: withOrigins, stack: s2 } = synth({ apiAllowedOrigins: 'https://app.example.com, http://localhost:4000' });
+  const resources2 = withOrigins.toJSON().Resources as Record<string, { Type: string; Properties: any }>;
+  const api = Object.entries(resources2).find(([, r]) => r.Type === 'AWS::Lambda::Function'
+    && String(r.Properties.Description).startsWith('auth-api '))!;
+  const env = api[1].Properties.Environment.Variables;
+  const poolId = Object.entries(resources2).find(([, r]) => r.Type === 'AWS::Cognito::UserPool')![0];
+  const clientId = Object.entries(resources2).find(([, r]) => r.Type === 'AWS::Cognito::UserPoolClient')![0];
+  assert.deepEqual(env.COGNITO_USER_POOL_ID, { Ref: poolId });
+  assert.deepEqual(env.COGNITO_CLIENT_ID, { Ref: clientId });
+  assert.equal(env.ALLOWED_ORIGINS, 'https://app.example.com,http://localhost:4000');
+  assert.equal(env.MAX_ATTEMPTS, '3');
+  assert.equal(env.CODE_TTL_SECONDS, '180');
+  assert.equal(api[1].Properties.Timeout, 25);
+  withOrigins.hasResourceProperties('AWS::Lambda::Url', {
+    AuthType: 'NONE',
+    TargetFunctionArn: { 'Fn::GetAtt': [api[0], 'Arn'] },
+    Cors: Match.objectLike({ AllowCredentials: true, AllowOrigins: ['https://app.example.com', 'http://localhost:4000'] }),
+  });
+  assert.ok(s2);
+  assert.throws(() => synth({ apiAllowedOrigins: 'app.example.com' }), /apiAllowedOrigins/);
+  template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE', Cors: Match.absent() });
 });
 
 test('cdk-nag AwsSolutions checks pass, and every acknowledgement has a reason', () => {

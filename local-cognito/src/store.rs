@@ -123,6 +123,15 @@ fn key(username: &str) -> String {
 }
 
 impl MemoryStore {
+    /// A store that starts with these users (oldest first), e.g. loaded from a saved state.
+    pub fn with_users(users: Vec<User>) -> Self {
+        let store = MemoryStore::default();
+        for user in users {
+            let _ = store.insert_user(user);
+        }
+        store
+    }
+
     fn tables(&self) -> std::sync::MutexGuard<'_, Tables> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }

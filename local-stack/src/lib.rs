@@ -1,0 +1,182 @@
+//! `local-stack`: the whole product on one loopback port. local-cognito (the Cognito endpoint, the
+//! JWKS), the auth API under `/api`, the web front end, the local inbox and the developer pages,
+//! with the real triggers in this process, the mail queue with SQS semantics ([`queue`]) or real
+//! SQS, and the real mailer polling it ([`worker`]) and sending to the [`inbox`] or SES.
+
+pub mod inbox;
+pub mod pages;
+pub mod persist;
+pub mod queue;
+pub mod users;
+pub mod worker;
+
+use auth_api::config::ApiConfig;
+use auth_api::idp::CognitoIdp;
+use axum::Router;
+use inbox::Inbox;
+use lambda_support::Env;
+use local_cognito::store::{MemoryStore, Store};
+use local_cognito::triggers::InProcessTriggers;
+use local_cognito::{PoolConfig, UserPool};
+use mailer::batch::Mailer;
+use mailer::config::MailerConfig;
+use queue::{LocalQueue, QueueSettings};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use worker::JobSource;
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Use SQS (`MAIL_QUEUE_URL`, optionally `MAIL_DLQ_URL`) and SES v2 through the SDK's
+    /// standard variables instead of the in-process queue and the local inbox.
+    pub aws: bool,
+    /// Keep users and the inbox in this folder across restarts.
+    pub state_dir: Option<PathBuf>,
+    pub queue: QueueSettings,
+    pub session_ttl: chrono::Duration,
+    /// How long the worker waits after an empty poll of the in-process queue.
+    pub poll_idle: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            aws: false,
+            state_dir: None,
+            // Shorter than the deployed 180 s so a failed email visibly comes back within seconds;
+            // five receives, as deployed.
+            queue: QueueSettings { visibility_timeout: chrono::Duration::seconds(10), max_receive_count: 5 },
+            session_ttl: chrono::Duration::seconds(180),
+            poll_idle: Duration::from_millis(100),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("configuration error: {0}")]
+    Config(#[from] lambda_support::ConfigError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// What the developer pages show of the mail pipeline.
+#[derive(Clone)]
+pub enum QueueInfo {
+    Local(LocalQueue),
+    Sqs { client: aws_sdk_sqs::Client, queue_url: String, dlq_url: Option<String> },
+}
+
+/// Everything the pages need.
+#[derive(Clone)]
+pub struct Stack {
+    pub origin: String,
+    pub pool: Arc<UserPool>,
+    pub inbox: Inbox,
+    pub queue: QueueInfo,
+}
+
+/// The mailer's sender address in the local stack (the inbox shows it).
+pub const MAIL_FROM: &str = "Passwordless <no-reply@example.com>";
+
+fn trigger_env(origin: &str, queue_url: &str) -> Env {
+    let process = Env::from_process();
+    let mut pairs: Vec<(&str, String)> = vec![
+        ("MAIL_QUEUE_URL", queue_url.to_string()),
+        ("LOGIN_URL", format!("{origin}/verify-login")),
+        ("SIGN_IN_URL", format!("{origin}/")),
+    ];
+    for name in ["MAX_ATTEMPTS", "CODE_LENGTH", "CODE_TTL_SECONDS"] {
+        if let Some(v) = process.optional(name) {
+            pairs.push((name, v.to_string()));
+        }
+    }
+    Env::from_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str())))
+}
+
+/// The SDK client of the auth API, pointed at this very stack: explicit region and local
+/// credentials, so nothing waits for an instance-metadata lookup.
+async fn cognito_client(endpoint: &str) -> aws_sdk_cognitoidentityprovider::Client {
+    use aws_sdk_cognitoidentityprovider::config::{BehaviorVersion, Credentials, Region};
+    let config = aws_sdk_cognitoidentityprovider::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("local", "local", None, None, "local-stack"))
+        .endpoint_url(endpoint)
+        .build();
+    aws_sdk_cognitoidentityprovider::Client::from_conf(config)
+}
+
+/// Builds the stack for a bound listener and returns its router; the mail worker runs in the
+/// background until the runtime stops.
+pub async fn start(listener_addr: std::net::SocketAddr, options: Options) -> Result<(Router, Stack), StartError> {
+    let origin = format!("http://{listener_addr}");
+    let (users_file, inbox_file) = match &options.state_dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)?;
+            (Some(dir.join("users.json")), Some(dir.join("inbox.json")))
+        }
+        None => (None, None),
+    };
+    let store: Arc<dyn Store> = match users_file {
+        Some(file) => Arc::new(users::SavedUsers::open(file)?),
+        None => Arc::new(MemoryStore::default()),
+    };
+    let inbox = Inbox::open(inbox_file)?;
+    let mailer_config = MailerConfig::from_env(&Env::from_pairs([
+        ("MAIL_FROM", MAIL_FROM),
+        ("APP_NAME", "Passwordless (local)"),
+    ]))?;
+
+    let mut config = PoolConfig::local(&origin);
+    config.session_ttl = options.session_ttl;
+    let (pool, queue) = if options.aws {
+        let env = Env::from_process();
+        let queue_url = env.required("MAIL_QUEUE_URL")?.to_string();
+        let dlq_url = env.optional("MAIL_DLQ_URL").map(str::to_string);
+        let sdk = lambda_support::sdk_config(triggers::mail_queue::TIMEOUTS).await;
+        let sqs = aws_sdk_sqs::Client::new(&sdk);
+        let triggers = InProcessTriggers::from_env(
+            &trigger_env(&origin, &queue_url),
+            triggers::mail_queue::SqsMailQueue::new(sqs.clone(), queue_url.clone()),
+        )?;
+        let pool = UserPool::new(config, store, Arc::new(triggers)).map_err(StartError::Other)?;
+        let ses = aws_sdk_sesv2::Client::new(&lambda_support::sdk_config(mailer::ses::TIMEOUTS).await);
+        let mailer = Arc::new(Mailer::new(mailer_config, mailer::ses::SesSender::new(ses)));
+        let source: Arc<dyn JobSource> = Arc::new(worker::SqsSource { client: sqs.clone(), queue_url: queue_url.clone() });
+        tokio::spawn(worker::run(source, mailer, options.poll_idle));
+        (pool, QueueInfo::Sqs { client: sqs, queue_url, dlq_url })
+    } else {
+        let local = LocalQueue::new(options.queue);
+        let triggers = InProcessTriggers::from_env(&trigger_env(&origin, "local"), local.clone())?;
+        let pool = UserPool::new(config, store, Arc::new(triggers)).map_err(StartError::Other)?;
+        let mailer = Arc::new(Mailer::new(mailer_config, inbox.clone()));
+        tokio::spawn(worker::run(Arc::new(local.clone()), mailer, options.poll_idle));
+        (pool, QueueInfo::Local(local))
+    };
+    let pool = Arc::new(pool);
+
+    let env = Env::from_process();
+    let api_config = ApiConfig {
+        client_id: pool.config.client_id.clone(),
+        user_pool_id: pool.config.user_pool_id.clone(),
+        issuer: pool.config.issuer.clone(),
+        allowed_origins: vec![origin.clone()],
+        cookie_domain: None,
+        max_attempts: env.integer_in("MAX_ATTEMPTS", 3, 1..=10)?,
+        code_ttl_seconds: env.integer_in("CODE_TTL_SECONDS", 180, 60..=900)?,
+        refresh_token_days: 30,
+    };
+    let idp = CognitoIdp::new(cognito_client(&origin).await, api_config.client_id.clone());
+    let api = auth_api::router(auth_api::AppState::new(api_config, Arc::new(idp)));
+
+    let stack = Stack { origin, pool: pool.clone(), inbox, queue };
+    let router = Router::new()
+        .merge(local_cognito::router(pool))
+        .nest("/api", api)
+        .merge(pages::router(stack.clone()));
+    Ok((router, stack))
+}

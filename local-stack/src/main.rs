@@ -1,0 +1,87 @@
+//! `local-stack`: the README's run command. Arguments and wiring only.
+
+use local_stack::{Options, start};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: local-stack [--listen 127.0.0.1:4000] [--allow-remote] [--state DIR] [--aws]
+
+Runs the whole product on one port: sign up, sign in, the local inbox, the Cognito endpoint.
+--state DIR   keep users and the inbox in DIR across restarts (default: memory only)
+--aws         use SQS (MAIL_QUEUE_URL, optionally MAIL_DLQ_URL) and SES v2 through the SDK's
+              standard variables (AWS_ENDPOINT_URL, AWS_REGION, ...) instead of the in-process
+              queue and the local inbox";
+
+struct Args {
+    listen: String,
+    allow_remote: bool,
+    options: Options,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args { listen: "127.0.0.1:4000".into(), allow_remote: false, options: Options::default() };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--listen" => args.listen = it.next().ok_or("--listen needs an address")?,
+            "--allow-remote" => args.allow_remote = true,
+            "--state" => args.options.state_dir = Some(PathBuf::from(it.next().ok_or("--state needs a folder")?)),
+            "--aws" => args.options.aws = true,
+            "-h" | "--help" => return Err(String::new()),
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    Ok(args)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(args) => args,
+        Err(e) => {
+            if !e.is_empty() {
+                eprintln!("local-stack: {e}");
+            }
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    lambda_support::logging::init();
+    let listener = match lambda_support::local::bind(&args.listen, "--listen", args.allow_remote).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("local-stack: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let address = listener.local_addr().expect("a bound address");
+    let (router, stack) = match start(address, args.options.clone()).await {
+        Ok(built) => built,
+        Err(e) => {
+            eprintln!("local-stack: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let c = &stack.pool.config;
+    let o = &stack.origin;
+    println!(
+        "local-stack is running ({}). Open:\n  {o}/            sign in\n  {o}/signup      create an account\n  \
+         {o}/inbox       the local inbox\n  {o}/dev/queue   the mail queue\n\
+         Cognito endpoint {o} (user pool {}, client {}); JWKS {}/.well-known/jwks.json\nCtrl-C stops it.",
+        if args.options.aws { "SQS and SES v2 through the SDK" } else { "everything in this process" },
+        c.user_pool_id,
+        c.client_id,
+        c.issuer
+    );
+    let served = axum::serve(listener, router).with_graceful_shutdown(lambda_support::local::shutdown_signal()).await;
+    match served {
+        Ok(()) => {
+            println!("local-stack stopped.");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("local-stack: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
