@@ -35,7 +35,8 @@ async function verify(p, code) {
   if (answer.body && answer.body.error === 'wrong_code') {
     localStorage.setItem(PENDING, JSON.stringify({ ...p, session: answer.body.session, attempts_left: answer.body.attempts_left }));
   } else if (answer.body && (answer.body.error === 'sign_in_failed' || answer.body.error === 'session_expired')) {
-    localStorage.removeItem(PENDING);
+    // Keep the username so "Send a new email" can start again; the session is spent.
+    localStorage.setItem(PENDING, JSON.stringify({ ...p, session: null }));
   }
   return answer;
 }
@@ -88,7 +89,8 @@ const pages = {
       const code = $('code').value.trim();
       const p = pending();
       if (!code) { fail('Enter the code from the email.'); $('code').focus(); return; }
-      if (!p) { showUsername(); fail('This sign-in can no longer be completed. Ask for a new email.'); return; }
+      if (!p) { showUsername(); fail('Start by entering your username.'); $('username').focus(); return; }
+      if (!p.session) { fail('This sign-in can no longer be completed. Ask for a new email.'); $('new-email').focus(); return; }
       say('Checking…');
       const answer = await verify(p, code);
       if (!answer) return;
@@ -142,6 +144,11 @@ const pages = {
       $('verify-heading').focus();
       return;
     }
+    if (!p.session) {
+      $('status').textContent = '';
+      fail('This sign-in can no longer be completed. Ask for a new email on the sign-in page.');
+      return;
+    }
     const answer = await verify(p, code);
     if (!answer) return;
     $('status').textContent = '';
@@ -178,8 +185,8 @@ const pages = {
       $('v-to').textContent = m.to;
       $('v-received').textContent = new Date(m.received_at).toLocaleString();
       $('v-template').textContent = `${m.template} (${m.locale})`;
-      // Links open in the whole tab, as a mail client would open them.
-      $('html-frame').srcdoc = m.html.replace(/<head>/i, '<head><base target="_top">');
+      // The email's links open a new tab (they say target="_blank"), as a mail client opens them.
+      $('html-frame').srcdoc = m.html;
       $('v-text').textContent = m.text;
       $('v-source').textContent = m.html;
       for (const b of document.querySelectorAll('#messages button')) b.setAttribute('aria-current', String(b.dataset.id === m.id));

@@ -1,0 +1,242 @@
+// A person's session with the local stack in real headless Chromium, finding everything by its
+// label or role: sign up, sign in, read the email in the local inbox, follow its link, land signed
+// in; type the code instead; open the link in another browser; three wrong codes; sign out. Every
+// page is checked with axe-core (no serious or critical violation) and for console errors.
+// Run by scripts/test.sh with LOCAL_STACK_BIN and CHROMIUM set.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+
+const BIN = process.env.LOCAL_STACK_BIN;
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const SHOTS = process.env.SCREENSHOT_DIR || new URL('../../out/screenshots', import.meta.url).pathname;
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+const APP = 'Passwordless (local)';
+
+let server;
+let origin;
+let browser;
+const consoleErrors = [];
+
+before(async () => {
+  assert.ok(BIN, 'LOCAL_STACK_BIN must point at the built local-stack binary');
+  mkdirSync(SHOTS, { recursive: true });
+  server = spawn(BIN, ['--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  origin = await new Promise((resolve, reject) => {
+    let seen = '';
+    server.stdout.on('data', (chunk) => {
+      seen += String(chunk);
+      const match = /Cognito endpoint (http:\/\/127\.0\.0\.1:\d+)/.exec(seen);
+      if (match) resolve(match[1]);
+    });
+    server.on('exit', (code) => reject(new Error(`local-stack exited with ${code}`)));
+  });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill();
+});
+
+/** A fresh browser (its own cookies and storage) whose console errors are collected. */
+async function person() {
+  // bypassCSP only so axe-core can be injected; the app itself runs under its CSP in every other
+  // respect the test checks (its scripts come from /static).
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
+  context.on('page', (page) => {
+    page.on('console', (m) => {
+      // The API answers 401 by design (a wrong code, nobody signed in); the browser logs every
+      // such answer as a failed load. Those, and only those, are not errors of the page.
+      const apiAnswer = m.location().url.startsWith(`${origin}/api/`) && /status of 401/.test(m.text());
+      if (m.type() === 'error' && !apiAnswer) consoleErrors.push(`${page.url()}: ${m.text()} (${m.location().url})`);
+    });
+    page.on('pageerror', (e) => consoleErrors.push(`${page.url()}: ${e.message}`));
+  });
+  const page = await context.newPage();
+  return { context, page };
+}
+
+async function noSeriousViolations(page, what) {
+  await page.addScriptTag({ path: AXE });
+  const result = await page.evaluate(async () => window.axe.run(document, { resultTypes: ['violations'] }));
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  assert.deepEqual(bad, [], `${what}: accessibility violations`);
+}
+
+let counter = 0;
+function newUser() {
+  counter += 1;
+  return { username: `person${counter}-${Date.now() % 100000}`, email: `person${counter}@example.com` };
+}
+
+async function signUp(page, user) {
+  await page.goto(`${origin}/signup`);
+  await page.getByLabel('Username').fill(user.username);
+  await page.getByLabel('Email').fill(user.email);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.waitForURL(/\/\?username=/);
+  assert.equal(await page.getByLabel('Username').inputValue(), user.username, 'the sign-in form is filled in');
+}
+
+async function askForEmail(page, user) {
+  await page.getByLabel('Username').fill(user.username);
+  await page.getByRole('button', { name: 'Email me a sign-in link' }).click();
+  await page.getByRole('heading', { name: 'Check your email' }).waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'code-heading', 'focus moves to the new step');
+  assert.match(await page.locator('#sent-to').textContent(), /p\*\*\*@example\.com/);
+}
+
+/** The newest login email for the user, from the inbox's JSON, once it has arrived. */
+async function latestEmail(user, notId) {
+  for (let i = 0; i < 50; i++) {
+    const messages = await (await fetch(`${origin}/inbox/messages.json`)).json();
+    const mail = messages.find((m) => m.template === 'login_link' && m.to.includes(user.email));
+    if (mail && mail.id !== notId) return mail;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('no login email arrived');
+}
+
+async function latestCode(user, notId) {
+  return /code=(\d+)/.exec((await latestEmail(user, notId)).text)[1];
+}
+
+test('sign up, sign in, open the email in the inbox, follow its link, land signed in, sign out', async () => {
+  const { context, page } = await person();
+  const user = newUser();
+  await page.goto(origin);
+  await noSeriousViolations(page, 'sign-in page');
+  await page.screenshot({ path: `${SHOTS}/local-stack-sign-in.png` });
+  await page.getByRole('link', { name: 'Create an account' }).first().click();
+  await noSeriousViolations(page, 'sign-up page');
+  await signUp(page, user);
+  await askForEmail(page, user);
+  await noSeriousViolations(page, 'check-your-email step');
+  await page.screenshot({ path: `${SHOTS}/local-stack-check-email.png` });
+
+  await page.goto(`${origin}/inbox`);
+  await page.getByRole('button', { name: new RegExp(`^Sign in to ${APP.replace(/[()]/g, '\\$&')}`) }).first().click();
+  const frame = page.frameLocator('#html-frame');
+  await frame.getByRole('link', { name: `Sign in to ${APP}` }).first().waitFor();
+  await noSeriousViolations(page, 'inbox');
+  await page.screenshot({ path: `${SHOTS}/local-stack-inbox.png` });
+  await page.getByRole('tab', { name: 'Text' }).click();
+  assert.match(await page.getByRole('tabpanel').first().textContent(), /verify-login\?username=/);
+  await page.getByRole('tab', { name: 'HTML' }).click();
+
+  // The email's link opens a new tab of the same browser, as a mail client would.
+  const [tab] = await Promise.all([
+    context.waitForEvent('page'),
+    frame.getByRole('link', { name: `Sign in to ${APP}` }).first().click(),
+  ]);
+  await tab.waitForURL(`${origin}/account`);
+  await tab.getByRole('heading', { name: 'Signed in' }).waitFor();
+  await tab.locator('#who').filter({ hasText: user.username }).waitFor();
+  assert.equal(await tab.locator('#who').textContent(), user.username);
+  assert.match(await tab.locator('#claims').textContent(), /token_use\s*id/);
+  await noSeriousViolations(tab, 'account page');
+  await tab.screenshot({ path: `${SHOTS}/local-stack-signed-in.png` });
+
+  await tab.getByRole('button', { name: 'Sign out' }).click();
+  await tab.waitForURL(`${origin}/`);
+  await tab.goto(`${origin}/account`);
+  await tab.waitForURL(`${origin}/`);
+  assert.deepEqual((await context.cookies()).filter((c) => c.value !== ''), [], 'no token cookie is left');
+  await context.close();
+});
+
+test('typing the code from the email signs in too', async () => {
+  const { context, page } = await person();
+  const user = newUser();
+  await signUp(page, user);
+  await askForEmail(page, user);
+  const code = await latestCode(user);
+  await page.getByLabel('Code').fill(`${code.slice(0, 3)} ${code.slice(3)}`);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${origin}/account`);
+  await page.locator('#who').filter({ hasText: user.username }).waitFor();
+  await context.close();
+});
+
+test('the link opened in another browser explains what to do there', async () => {
+  const asker = await person();
+  const user = newUser();
+  await signUp(asker.page, user);
+  await askForEmail(asker.page, user);
+  const mail = await latestEmail(user);
+  const link = /(http:\/\/127\.0\.0\.1:\d+\/verify-login\?[^\s]+)/.exec(mail.text)[1];
+  const code = /code=(\d+)/.exec(link)[1];
+
+  const other = await person();
+  await other.page.goto(link);
+  await other.page.getByRole('heading', { name: 'Open this link where you asked for it' }).waitFor();
+  assert.equal(await other.page.locator('#elsewhere-code').textContent(), `${code.slice(0, 3)} ${code.slice(3)}`);
+  assert.equal(new URL(other.page.url()).search, '', 'the code leaves the address bar');
+  assert.deepEqual(await other.context.cookies(), [], 'that browser is not signed in');
+  await noSeriousViolations(other.page, 'verify-login in another browser');
+  await other.page.screenshot({ path: `${SHOTS}/local-stack-link-elsewhere.png` });
+
+  // The browser that asked can still finish with the code.
+  await asker.page.getByLabel('Code').fill(code);
+  await asker.page.getByRole('button', { name: 'Sign in' }).click();
+  await asker.page.waitForURL(`${origin}/account`);
+  await asker.context.close();
+  await other.context.close();
+});
+
+test('three wrong codes end the sign-in and ask for a new email', async () => {
+  const { context, page } = await person();
+  const user = newUser();
+  await signUp(page, user);
+  await askForEmail(page, user);
+  const code = await latestCode(user);
+  const wrong = code === '000000' ? '111111' : '000000';
+  const alert = page.getByRole('alert');
+  for (const left of ['2 tries left', '1 try left']) {
+    await page.getByLabel('Code').fill(wrong);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await alert.filter({ hasText: left }).waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'code', 'focus returns to the code field');
+  }
+  await page.getByLabel('Code').fill(wrong);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await alert.filter({ hasText: 'Ask for a new email' }).waitFor();
+  await noSeriousViolations(page, 'failed sign-in');
+  await page.screenshot({ path: `${SHOTS}/local-stack-ask-new-email.png` });
+  // The right code no longer helps; a new email does.
+  await page.getByLabel('Code').fill(code);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await alert.filter({ hasText: 'Ask for a new email' }).waitFor();
+  const first = await latestEmail(user);
+  await page.getByRole('button', { name: 'Send a new email' }).click();
+  await page.getByRole('heading', { name: 'Check your email' }).waitFor();
+  const fresh = await latestCode(user, first.id);
+  await page.getByLabel('Code').fill(fresh);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${origin}/account`);
+  await context.close();
+});
+
+test('the developer pages answer and are accessible', async () => {
+  const { context, page } = await person();
+  await page.goto(`${origin}/dev/queue`);
+  await page.getByRole('heading', { name: 'Dead-letter queue' }).waitFor();
+  await noSeriousViolations(page, 'mail queue page');
+  const config = await (await fetch(`${origin}/dev/config`)).json();
+  assert.deepEqual(Object.keys(config).sort(), ['client_id', 'cognito_endpoint', 'issuer', 'region', 'user_pool_id']);
+  assert.equal(config.cognito_endpoint, origin);
+  await context.close();
+});
+
+test('no page logged a console error', () => {
+  assert.deepEqual(consoleErrors, []);
+});
