@@ -1,14 +1,10 @@
 #!/usr/bin/env bash
-# The main job, from a fresh clone: builds the release binaries and runs a whole passwordless
-# sign-up and sign-in through them: auth-api -> local-cognito -> the trigger binaries over the
-# Lambda Runtime API -> SQS on a moto server on loopback -> the mailer -> SES v2 on moto.
-#   scripts/run.sh [--username NAME --email ADDR]
+# The main job, from a fresh clone: builds the local stack (release) and starts it on
+# http://127.0.0.1:4000: open it in a browser, create an account, ask for a sign-in email, read it
+# in the local inbox, follow its link, signed in. Ctrl-C stops it.
+#   scripts/run.sh [--listen 127.0.0.1:4000] [--state DIR] [--aws]
 source "$(dirname "$0")/lib.sh"
-ensure_venv
 
-log "release build of the Lambda binaries"
-cargo build --release --bins --quiet
-
-start_moto
-log "a passwordless sign-up and sign-in through the real binaries (moto at $MOTO_URL)"
-.venv/bin/python -u scripts/demo_sign_in.py --moto-url "$MOTO_URL" "$@"
+log "release build of local-stack (the first build takes a few minutes)"
+cargo build --release -p local-stack --quiet
+exec target/release/local-stack "$@"

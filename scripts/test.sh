@@ -2,7 +2,8 @@
 # Every test, from a fresh clone: installs what the tests need (Python tools into .venv, Debian's
 # chromium, npm packages with `npm ci`), then runs formatting, lints, the whole workspace's tests
 # in one cargo build, the template checks and the browser test. Tests that need the SQS / SES v2
-# emulator start their own moto server on a free loopback port and stop it when they finish.
+# emulator start their own moto server on a free loopback port and stop it when they finish; the
+# browser tests start the binaries they drive and stop them.
 # Last, the infrastructure: CDK tests, the arm64 Lambda zips, cdk synth and cfn-lint.
 source "$(dirname "$0")/lib.sh"
 
@@ -28,6 +29,11 @@ ensure_chromium
 (cd mail-preview/browser-test && npm ci --no-audit --no-fund --silent)
 MAIL_PREVIEW_BIN="$ROOT/target/debug/mail-preview" CHROMIUM="$(command -v chromium)" \
   node --test mail-preview/browser-test/
+
+log "browser tests of the local stack in headless Chromium (with axe-core)"
+(cd local-stack/browser-test && npm ci --no-audit --no-fund --silent)
+LOCAL_STACK_BIN="$ROOT/target/debug/local-stack" CHROMIUM="$(command -v chromium)" \
+  node --test local-stack/browser-test/
 
 log "infra: npm ci, type check, CDK assertion and cdk-nag tests"
 (cd infra && npm ci --no-audit --no-fund --silent && npm test)

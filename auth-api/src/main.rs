@@ -27,6 +27,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let shutdown = lambda_support::local::shutdown_signal();
     let listener = match lambda_support::local::bind(&listen, "--listen", false).await {
         Ok(l) => l,
         Err(e) => {
@@ -35,7 +36,7 @@ async fn main() -> ExitCode {
         }
     };
     println!("auth-api: http://{}", listener.local_addr().expect("a bound address"));
-    match axum::serve(listener, app).with_graceful_shutdown(lambda_support::local::shutdown_signal()).await {
+    match axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("auth-api: {e}");

@@ -74,6 +74,7 @@ async fn main() -> ExitCode {
         }
     };
     lambda_support::logging::init();
+    let shutdown = lambda_support::local::shutdown_signal();
     let listener = match lambda_support::local::bind(&args.listen, "--listen", false).await {
         Ok(listener) => listener,
         Err(e) => {
@@ -122,7 +123,7 @@ async fn main() -> ExitCode {
         if args.binaries { "as binaries" } else { "in-process" },
         c.issuer
     );
-    match axum::serve(listener, router(pool)).with_graceful_shutdown(lambda_support::local::shutdown_signal()).await {
+    match axum::serve(listener, router(pool)).with_graceful_shutdown(shutdown).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("local-cognito: {e}");

@@ -69,13 +69,14 @@ pub fn uuid() -> String {
 }
 
 impl TokenIssuer {
+    /// Two fresh RSA-2048 keys, made on two threads: key generation is most of the start-up time.
     pub fn generate(issuer: impl Into<String>) -> Result<Self, String> {
-        Ok(TokenIssuer {
-            issuer: issuer.into(),
-            id_key: SigningKey::generate()?,
-            access_key: SigningKey::generate()?,
-            rng: SystemRandom::new(),
-        })
+        let (id_key, access_key) = std::thread::scope(|s| {
+            let id = s.spawn(SigningKey::generate);
+            let access = SigningKey::generate();
+            (id.join().unwrap_or_else(|_| Err("RSA key generation panicked".into())), access)
+        });
+        Ok(TokenIssuer { issuer: issuer.into(), id_key: id_key?, access_key: access_key?, rng: SystemRandom::new() })
     }
 
     pub fn issuer(&self) -> &str {

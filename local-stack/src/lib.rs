@@ -126,10 +126,8 @@ pub async fn start(listener_addr: std::net::SocketAddr, options: Options) -> Res
         None => Arc::new(MemoryStore::default()),
     };
     let inbox = Inbox::open(inbox_file)?;
-    let mailer_config = MailerConfig::from_env(&Env::from_pairs([
-        ("MAIL_FROM", MAIL_FROM),
-        ("APP_NAME", "Passwordless (local)"),
-    ]))?;
+    let mailer_config =
+        MailerConfig::from_env(&Env::from_pairs([("MAIL_FROM", MAIL_FROM), ("APP_NAME", "Passwordless (local)")]))?;
 
     let mut config = PoolConfig::local(&origin);
     config.session_ttl = options.session_ttl;
@@ -146,7 +144,8 @@ pub async fn start(listener_addr: std::net::SocketAddr, options: Options) -> Res
         let pool = UserPool::new(config, store, Arc::new(triggers)).map_err(StartError::Other)?;
         let ses = aws_sdk_sesv2::Client::new(&lambda_support::sdk_config(mailer::ses::TIMEOUTS).await);
         let mailer = Arc::new(Mailer::new(mailer_config, mailer::ses::SesSender::new(ses)));
-        let source: Arc<dyn JobSource> = Arc::new(worker::SqsSource { client: sqs.clone(), queue_url: queue_url.clone() });
+        let source: Arc<dyn JobSource> =
+            Arc::new(worker::SqsSource { client: sqs.clone(), queue_url: queue_url.clone() });
         tokio::spawn(worker::run(source, mailer, options.poll_idle));
         (pool, QueueInfo::Sqs { client: sqs, queue_url, dlq_url })
     } else {
@@ -174,9 +173,6 @@ pub async fn start(listener_addr: std::net::SocketAddr, options: Options) -> Res
     let api = auth_api::router(auth_api::AppState::new(api_config, Arc::new(idp)));
 
     let stack = Stack { origin, pool: pool.clone(), inbox, queue };
-    let router = Router::new()
-        .merge(local_cognito::router(pool))
-        .nest("/api", api)
-        .merge(pages::router(stack.clone()));
+    let router = Router::new().merge(local_cognito::router(pool)).nest("/api", api).merge(pages::router(stack.clone()));
     Ok((router, stack))
 }

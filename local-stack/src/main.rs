@@ -47,8 +47,13 @@ async fn main() -> ExitCode {
         }
     };
     lambda_support::logging::init();
+    let shutdown = lambda_support::local::shutdown_signal();
     let listener = match lambda_support::local::bind(&args.listen, "--listen", args.allow_remote).await {
         Ok(l) => l,
+        Err(e) if e.contains("refusing") => {
+            eprintln!("local-stack: {e}, or pass --allow-remote to serve other machines too");
+            return ExitCode::FAILURE;
+        }
         Err(e) => {
             eprintln!("local-stack: {e}");
             return ExitCode::FAILURE;
@@ -73,7 +78,7 @@ async fn main() -> ExitCode {
         c.client_id,
         c.issuer
     );
-    let served = axum::serve(listener, router).with_graceful_shutdown(lambda_support::local::shutdown_signal()).await;
+    let served = axum::serve(listener, router).with_graceful_shutdown(shutdown).await;
     match served {
         Ok(()) => {
             println!("local-stack stopped.");

@@ -166,10 +166,16 @@ async fn queue_page(State(stack): State<Stack>) -> Response {
                     Ok(a) => format!(
                         "<h2>{name}</h2>\n<p>{} waiting, {} in flight ({})</p>\n",
                         escape(&count(&a, aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)),
-                        escape(&count(&a, aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible)),
+                        escape(&count(
+                            &a,
+                            aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible
+                        )),
                         escape(url)
                     ),
-                    Err(e) => format!("<h2>{name}</h2>\n<p>Not readable: {}</p>\n", escape(&aws_sdk_sqs::error::DisplayErrorContext(&e).to_string())),
+                    Err(e) => format!(
+                        "<h2>{name}</h2>\n<p>Not readable: {}</p>\n",
+                        escape(&aws_sdk_sqs::error::DisplayErrorContext(&e).to_string())
+                    ),
                 });
             }
             text

@@ -1,0 +1,87 @@
+//! The local stack in this process on a loopback port: the mail pipeline's failure path as an
+//! operator sees it on `/dev/queue`, and `--state` across a restart.
+
+use local_stack::queue::QueueSettings;
+use local_stack::{Options, QueueInfo, start};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+async fn serve(options: Options) -> (String, local_stack::Stack, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (router, stack) = start(listener.local_addr().unwrap(), options).await.unwrap();
+    let server = tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (stack.origin.clone(), stack, server)
+}
+
+async fn post(origin: &str, path: &str, body: Value) -> (u16, Value) {
+    let response = reqwest::Client::new().post(format!("{origin}{path}")).json(&body).send().await.unwrap();
+    (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
+}
+
+async fn inbox(origin: &str) -> Vec<Value> {
+    reqwest::get(format!("{origin}/inbox/messages.json")).await.unwrap().json().await.unwrap()
+}
+
+/// Polls until `check` holds, for at most `secs` seconds.
+async fn eventually<F: std::future::Future<Output = bool>>(secs: u64, mut check: impl FnMut() -> F) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn a_message_the_mailer_fails_is_retried_then_shows_in_the_dead_letter_queue() {
+    let options = Options {
+        queue: QueueSettings { visibility_timeout: chrono::Duration::seconds(1), max_receive_count: 2 },
+        poll_idle: Duration::from_millis(20),
+        ..Options::default()
+    };
+    let (origin, stack, _server) = serve(options).await;
+    let QueueInfo::Local(queue) = &stack.queue else { panic!("the default stack runs its own queue") };
+    let poison = queue.send(r#"{"version": 1, "template": "no_such_email"}"#.into(), chrono::Utc::now());
+    // A good job next to it still goes out.
+    assert_eq!(post(&origin, "/api/signup", json!({"username": "una", "email": "una@example.com"})).await.0, 201);
+
+    let page = || async { reqwest::get(format!("{origin}/dev/queue")).await.unwrap().text().await.unwrap() };
+    let retried = eventually(5, || async {
+        queue.view(chrono::Utc::now()).waiting.iter().any(|m| m.message_id == poison && m.receive_count == 2)
+    })
+    .await;
+    assert!(retried, "the failed message came back after its visibility timeout and was received again");
+    assert!(eventually(5, || async { !page().await.contains("No dead letters") }).await);
+    let html = page().await;
+    let dead = html.split("<h2>Dead-letter queue</h2>").nth(1).unwrap();
+    assert!(dead.contains(&poison), "{dead}");
+    assert!(dead.contains("<td>(unreadable)</td>") && dead.contains("<td>2</td>"), "{dead}");
+    assert!(html.split("<h2>Dead-letter queue</h2>").next().unwrap().contains("Nothing is waiting."));
+    let delivered = inbox(&origin).await;
+    assert_eq!(delivered.len(), 1);
+    assert_eq!(delivered[0]["template"], "welcome");
+}
+
+#[tokio::test]
+async fn with_state_users_and_the_inbox_survive_a_restart() {
+    let dir = testkit::temp_path("local-stack-state");
+    let options = Options { state_dir: Some(dir.clone()), ..Options::default() };
+    let (origin, _stack, server) = serve(options.clone()).await;
+    assert_eq!(post(&origin, "/api/signup", json!({"username": "vic", "email": "vic@example.com"})).await.0, 201);
+    assert!(eventually(5, || async { inbox(&origin).await.len() == 1 }).await);
+    server.abort();
+
+    let (origin, _stack, _server) = serve(options).await;
+    let kept = inbox(&origin).await;
+    assert_eq!((kept.len(), kept[0]["template"].as_str()), (1, Some("welcome")));
+    let (status, _) = post(&origin, "/api/signup", json!({"username": "VIC", "email": "other@example.com"})).await;
+    assert_eq!(status, 409, "the user is still there");
+    let (status, login) = post(&origin, "/api/login", json!({"username": "vic"})).await;
+    assert_eq!((status, login["destination"].as_str()), (200, Some("v***@example.com")));
+    assert!(eventually(5, || async { inbox(&origin).await.len() == 2 }).await, "and can sign in");
+    let users = std::fs::read_to_string(dir.join("users.json")).unwrap();
+    assert!(users.contains("\"vic\""));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
