@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
-const REFETCH_COOLDOWN: Duration = Duration::from_secs(60);
+pub const REFETCH_COOLDOWN: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TokenError {
@@ -42,16 +42,23 @@ pub struct KeyCache {
     issuer: String,
     client_id: String,
     http: reqwest::Client,
+    cooldown: Duration,
     cache: Mutex<Cache>,
 }
 
 impl KeyCache {
     pub fn new(url: String, issuer: String, client_id: String) -> Self {
+        Self::with_cooldown(url, issuer, client_id, REFETCH_COOLDOWN)
+    }
+
+    /// [`KeyCache::new`] with another minimum time between two fetches.
+    pub fn with_cooldown(url: String, issuer: String, client_id: String, cooldown: Duration) -> Self {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(3))
             .build()
             .expect("an HTTP client with the default TLS settings");
-        KeyCache { url, issuer, client_id, http, cache: Mutex::new(Cache { keys: HashMap::new(), fetched: None }) }
+        let cache = Mutex::new(Cache { keys: HashMap::new(), fetched: None });
+        KeyCache { url, issuer, client_id, http, cooldown, cache }
     }
 
     async fn fetch(&self) -> Result<HashMap<String, DecodingKey>, TokenError> {
@@ -79,7 +86,7 @@ impl KeyCache {
         if let Some(key) = cache.keys.get(kid) {
             return Ok(key.clone());
         }
-        if cache.fetched.is_some_and(|t| t.elapsed() < REFETCH_COOLDOWN) {
+        if cache.fetched.is_some_and(|t| t.elapsed() < self.cooldown) {
             return Err(TokenError::Invalid);
         }
         cache.keys = self.fetch().await?;

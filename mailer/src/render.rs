@@ -160,7 +160,9 @@ pub fn render(job: &MailJob, app_name: &str) -> Result<RenderedEmail, RenderErro
                 button: fill(&s.button, &base),
                 sign_in_url: data.sign_in_url.clone(),
                 username_hint: fill(&s.username_hint, &base),
-                username: header_safe(&data.username),
+                // The username the user must type: every character of it (Cognito allows 128),
+                // less control characters, which nobody can type and which could reshape the text.
+                username: data.username.chars().filter(|c| !c.is_control()).collect(),
             };
             let html = WelcomeHtml { layout: &layout, v: &v }.render()?;
             let text = WelcomeText { layout: &layout, v: &v }.render()?;

@@ -2,7 +2,8 @@
 //! its errors to retry or dead-letter.
 
 use crate::send::{EmailSender, OutgoingEmail, SendError};
-use aws_sdk_sesv2::error::{DisplayErrorContext, SdkError};
+use aws_sdk_sesv2::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_sesv2::operation::RequestId;
 use aws_sdk_sesv2::operation::send_email::SendEmailError;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message, MessageTag};
 
@@ -51,20 +52,32 @@ impl EmailSender for SesSender {
 
 /// Throttling, quotas, paused sending, 5xx, timeouts and network failures are worth retrying;
 /// a rejected message, a bad request, an unverified identity or a missing configuration set is not.
+///
+/// The description keeps SES's error code, the HTTP status and the request id, never SES's own
+/// message: a sandbox rejection quotes the recipient's address, and this text is logged.
 pub fn classify(error: SdkError<SendEmailError>) -> SendError {
-    let message = DisplayErrorContext(&error).to_string();
-    let transient = match &error {
+    let (transient, description) = match &error {
         SdkError::ServiceError(service) => {
             let e = service.err();
-            e.is_too_many_requests_exception()
+            let status = service.raw().status();
+            let transient = e.is_too_many_requests_exception()
                 || e.is_limit_exceeded_exception()
                 || e.is_sending_paused_exception()
-                || service.raw().status().is_server_error()
+                || status.is_server_error();
+            let description = format!(
+                "SES {} (HTTP {}, request id {})",
+                e.code().unwrap_or("unknown error"),
+                status.as_u16(),
+                error.request_id().unwrap_or("-")
+            );
+            (transient, description)
         }
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
-        _ => false,
+        SdkError::TimeoutError(_) => (true, "SES timeout".to_string()),
+        SdkError::DispatchFailure(_) => (true, "SES unreachable (dispatch failure)".to_string()),
+        SdkError::ResponseError(_) => (true, "SES response unreadable".to_string()),
+        _ => (false, "SES request could not be built".to_string()),
     };
-    if transient { SendError::transient(message) } else { SendError::permanent(message) }
+    if transient { SendError::transient(description) } else { SendError::permanent(description) }
 }
 
 /// A hung connection becomes a transient failure well inside the mailer's 30-second timeout

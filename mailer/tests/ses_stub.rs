@@ -140,6 +140,24 @@ async fn message_rejected_and_bad_requests_are_permanent_and_not_retried() {
     }
 }
 
+/// A sandbox rejection quotes the recipient; the failure (which the mailer logs) keeps only SES's
+/// error code, the status and the request id.
+#[tokio::test]
+async fn a_rejection_that_quotes_the_address_is_described_without_it() {
+    let server = MockServer::start().await;
+    let rejection = ResponseTemplate::new(400)
+        .insert_header("x-amzn-ErrorType", "MessageRejected")
+        .insert_header("x-amzn-RequestId", "req-1234")
+        .set_body_json(json!({ "message": "Email address is not verified. The following identities failed the check in region EU-WEST-1: alice@example.com" }));
+    Mock::given(method("POST")).and(path(SEND_PATH)).respond_with(rejection).mount(&server).await;
+    let Outcome::Failed(e) = mailer(&server).process_body(&read_fixture("login_link.json"), created()).await else {
+        panic!("a rejection fails")
+    };
+    assert_eq!(e.kind, Retry::Permanent);
+    assert_eq!(e.message, "SES MessageRejected (HTTP 400, request id req-1234)");
+    assert!(!e.to_string().contains('@'));
+}
+
 #[tokio::test]
 async fn a_hung_ses_is_a_transient_timeout() {
     let server = MockServer::start().await;

@@ -103,3 +103,17 @@ fn the_welcome_email_renders_in_every_locale_with_its_essentials() {
         assert!(!email.subject.contains('{') && !email.text.contains("{app}"), "{locale}");
     }
 }
+
+#[test]
+fn the_welcome_email_shows_the_whole_username_less_control_characters() {
+    let long = format!("{}-{}", "a".repeat(100), "z".repeat(27));
+    assert_eq!(long.chars().count(), 128, "Cognito's longest username");
+    let mut job = MailJob::parse(&read_fixture("welcome.json")).unwrap();
+    if let mail_job::MailContent::Welcome(d) = &mut job.content {
+        d.username = format!("{long}\r\n\u{7}");
+    }
+    let email = render(&job, "Acme").unwrap();
+    assert!(email.text.contains(&long) && email.html.contains(&long));
+    assert_eq!(email.essentials[1], long);
+    assert!(!email.text.contains('\u{7}'));
+}
