@@ -102,6 +102,18 @@ export class PasswordlessStack extends Stack {
     check(ttlSeconds >= 180 && ttlSeconds <= 900 && ttlSeconds % 60 === 0, 'codeTtl',
       'Cognito sessions last 3 to 15 whole minutes');
     check(props.sesMaxSendRate >= 1, 'sesMaxSendRate', 'must be at least 1');
+    // The functions refuse other values at start-up, which would fail every sign-in after deploy.
+    check(Number.isInteger(props.codeLength) && props.codeLength >= 6 && props.codeLength <= 12, 'codeLength',
+      `${props.codeLength} is not a whole number from 6 to 12 (CODE_LENGTH)`);
+    check(Number.isInteger(props.maxAttempts) && props.maxAttempts >= 1 && props.maxAttempts <= 10, 'maxAttempts',
+      `${props.maxAttempts} is not a whole number from 1 to 10 (MAX_ATTEMPTS)`);
+    if (props.mailFrom !== undefined) {
+      // The mailer may send only from the SES identity: any other domain is denied on every send.
+      const address = /<([^<>\s]+)>\s*$/.exec(props.mailFrom)?.[1] ?? props.mailFrom.trim();
+      const domain = address.split('@')[1]?.toLowerCase();
+      check(address.split('@').length === 2 && domain === props.senderDomain.toLowerCase(), 'mailFrom',
+        `"${props.mailFrom}" must be an address at senderDomain ${props.senderDomain}, the only identity the mailer may send from`);
+    }
     for (const origin of props.apiAllowedOrigins) {
       check(/^https:\/\/[^/\s]+$/.test(origin) || /^http:\/\/(localhost|127\.0\.0\.1)(:\d+)?$/.test(origin),
         'apiAllowedOrigins', `"${origin}" is not an origin such as https://app.example.com`);
@@ -170,6 +182,10 @@ export class PasswordlessStack extends Stack {
     });
     const { maxConcurrency, sendsPerFunction } = mailerConcurrency(props.sesMaxSendRate);
     const mailer = fn('Mailer', 'mailer', MAILER_TIMEOUT, {
+      // A transient failure is made visible again within seconds on its own queue; a permanent
+      // one is moved to the dead-letter queue at once (docs/mailer.md).
+      MAIL_QUEUE_URL: this.mailQueue.queueUrl,
+      MAIL_DLQ_URL: this.deadLetterQueue.queueUrl,
       MAIL_FROM: mailFrom,
       APP_NAME: props.appName,
       SES_CONFIGURATION_SET: configurationSet.configurationSetName,
@@ -180,6 +196,7 @@ export class PasswordlessStack extends Stack {
     // from the identity with the configuration set (and consume its queue, via the mapping).
     this.mailQueue.grant(create, 'sqs:SendMessage');
     this.mailQueue.grant(postConfirmation, 'sqs:SendMessage');
+    this.deadLetterQueue.grant(mailer, 'sqs:SendMessage');
     mailer.addToRolePolicy(new iam.PolicyStatement({
       actions: ['ses:SendEmail'],
       resources: [

@@ -189,7 +189,17 @@ test('the create-challenge function may only send to the mail queue; the mailer 
   const beyondLogs = (s: any) => !actionsOf(s).every((a) => a.startsWith('logs:'));
   const create = policyOf('create-auth-challenge').filter(beyondLogs);
   assert.deepEqual(create, [{ Action: 'sqs:SendMessage', Effect: 'Allow', Resource: { 'Fn::GetAtt': [mailQueueId, 'Arn'] } }]);
-  const mailer = policyOf('mailer').find((s: any) => s.Action === 'ses:SendEmail');
+  const deadLetterQueueId = ofType('AWS::SQS::Queue').find(([, r]) => !r.Properties.RedrivePolicy)![0];
+  const mailerStatements = policyOf('mailer');
+  assert.deepEqual(mailerStatements.filter((s: any) => s.Action === 'sqs:SendMessage'),
+    [{ Action: 'sqs:SendMessage', Effect: 'Allow', Resource: { 'Fn::GetAtt': [deadLetterQueueId, 'Arn'] } }],
+    'the mailer may send only to the dead-letter queue');
+  const consume = mailerStatements.find((s: any) => actionsOf(s).includes('sqs:ChangeMessageVisibility'));
+  assert.deepEqual(consume.Resource, { 'Fn::GetAtt': [mailQueueId, 'Arn'] }, 'visibility changes only on the mail queue');
+  const mailerEnv = resources[functionId('mailer')].Properties.Environment.Variables;
+  assert.deepEqual(mailerEnv.MAIL_DLQ_URL, { Ref: deadLetterQueueId });
+  assert.deepEqual(mailerEnv.MAIL_QUEUE_URL, { Ref: mailQueueId });
+  const mailer = mailerStatements.find((s: any) => s.Action === 'ses:SendEmail');
   assert.equal(mailer.Resource.length, 2);
   assert.match(JSON.stringify(mailer.Resource[0]), /:identity\//);
   assert.match(JSON.stringify(mailer.Resource[1]), /:configuration-set\//);
@@ -247,5 +257,12 @@ test('missing or bad parameters stop synthesis with their name', () => {
   assert.throws(() => synth({ codeTtlSeconds: '100' }), /codeTtl/);
   assert.throws(() => synth({ alarmTopicArn: 'topic' }), /alarmTopicArn/);
   assert.throws(() => synth({ logRetentionDays: '2' }), /logRetentionDays/);
+  assert.throws(() => synth({ codeLength: '4' }), /codeLength.*6 to 12/);
+  assert.throws(() => synth({ codeLength: '6.5' }), /codeLength/);
+  assert.throws(() => synth({ maxAttempts: '0' }), /maxAttempts.*1 to 10/);
+  assert.throws(() => synth({ maxAttempts: '11' }), /maxAttempts/);
+  assert.throws(() => synth({ mailFrom: 'Acme <no-reply@other.example>' }), /mailFrom.*senderDomain mail\.example\.com/);
+  assert.throws(() => synth({ mailFrom: 'not an address' }), /mailFrom/);
+  assert.doesNotThrow(() => synth({ mailFrom: 'Acme <no-reply@MAIL.example.com>', codeLength: '12', maxAttempts: '10' }));
   assert.equal(Duration.minutes(3).toSeconds(), 180);
 });

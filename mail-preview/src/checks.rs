@@ -85,8 +85,15 @@ impl Rules<'_> {
         if composed.preheader.trim().is_empty() {
             broken.push(("preheader", "the preheader is empty".into()));
         }
-        for (part, text) in [("subject", &email.subject), ("preheader", &composed.preheader), ("text", &email.text)] {
-            if let Some(p) = unfilled_placeholder(text) {
+        let html_text = without_style_blocks(&email.html);
+        let parts = [
+            ("subject", email.subject.as_str()),
+            ("preheader", composed.preheader.as_str()),
+            ("text", email.text.as_str()),
+            ("html", html_text.as_str()),
+        ];
+        for (part, text) in parts {
+            for p in unfilled_placeholders(text) {
                 broken.push(("placeholders", format!("{part} still holds {p}")));
             }
         }
@@ -118,12 +125,34 @@ impl Rules<'_> {
     }
 }
 
-/// A `{word}` left in text: a string whose placeholder the renderer did not fill.
-fn unfilled_placeholder(text: &str) -> Option<&str> {
-    let start = text.find('{')?;
-    let end = start + text[start..].find('}')?;
-    let inner = &text[start + 1..end];
-    (!inner.is_empty() && inner.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')).then(|| &text[start..=end])
+/// Every `{word}` left in text: strings whose placeholders the renderer did not fill.
+fn unfilled_placeholders(text: &str) -> Vec<&str> {
+    let mut found = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find('{') {
+        let Some(len) = rest[start..].find('}') else { break };
+        let inner = &rest[start + 1..start + len];
+        if !inner.is_empty() && inner.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            found.push(&rest[start..=start + len]);
+        }
+        rest = &rest[start + 1..];
+    }
+    found
+}
+
+/// The HTML without its `<style>` blocks, whose CSS braces are not placeholders.
+fn without_style_blocks(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(open) = rest.find("<style") {
+        out.push_str(&rest[..open]);
+        match rest[open..].find("</style>") {
+            Some(close) => rest = &rest[open + close + "</style>".len()..],
+            None => return out,
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -140,8 +169,11 @@ mod tests {
     }
 
     #[test]
-    fn placeholders_are_spotted() {
-        assert_eq!(unfilled_placeholder("Hi {name},"), Some("{name}"));
-        assert_eq!(unfilled_placeholder("a { b } {}"), None);
+    fn every_placeholder_is_spotted_in_text_and_html() {
+        assert_eq!(unfilled_placeholders("Hi {name},"), ["{name}"]);
+        assert_eq!(unfilled_placeholders("a { b } {}"), Vec::<&str>::new());
+        assert_eq!(unfilled_placeholders("{app}: {minutes} and {x y}"), ["{app}", "{minutes}"]);
+        let html = "<style>.card{color:red} p{margin}</style><p>{code_hint}</p><style media=x>a{b}</style>{button}";
+        assert_eq!(unfilled_placeholders(&without_style_blocks(html)), ["{code_hint}", "{button}"]);
     }
 }

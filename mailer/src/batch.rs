@@ -1,9 +1,12 @@
 //! One SQS batch in, one partial batch response out. Every message ends in exactly one of:
-//! sent; dropped because its link expired (logged); reported in `batchItemFailures`, either for a
-//! retry (transient) or to reach the dead-letter queue through the redrive policy (permanent).
+//! sent; dropped because its link expired (logged); moved to the dead-letter queue at once
+//! (permanent failure, with a [`Redelivery`] that can); reported in `batchItemFailures` for a retry
+//! within seconds (transient failure, or not started before the invocation's deadline). See
+//! docs/mailer.md for the timeline of a login job under each fault.
 
 use crate::address::{EmailAddress, Mailbox};
 use crate::config::MailerConfig;
+use crate::redelivery::{Redelivery, ReportOnly, retry_delay};
 use crate::render::render;
 use crate::send::{EmailSender, OutgoingEmail, Retry, SendError};
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
@@ -14,47 +17,91 @@ use tracing::Instrument;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    Sent { provider_id: String },
+    Sent {
+        provider_id: String,
+    },
     Expired,
     Failed(SendError),
+    /// Not started: too little of the invocation was left for a send to finish.
+    Deferred,
 }
 
-pub struct Mailer<S> {
+pub struct Mailer<S, R = ReportOnly> {
     config: MailerConfig,
     sender: S,
+    redelivery: R,
 }
 
 impl<S: EmailSender> Mailer<S> {
     pub fn new(config: MailerConfig, sender: S) -> Self {
-        Mailer { config, sender }
+        Mailer { config, sender, redelivery: ReportOnly }
+    }
+}
+
+impl<S: EmailSender, R: Redelivery> Mailer<S, R> {
+    /// The same mailer, retrying and dead-lettering through `redelivery`.
+    pub fn with_redelivery<R2: Redelivery>(self, redelivery: R2) -> Mailer<S, R2> {
+        Mailer { config: self.config, sender: self.sender, redelivery }
+    }
+
+    /// [`Mailer::handle_until`] without a deadline.
+    pub async fn handle(&self, event: SqsEvent, now: DateTime<Utc>) -> SqsBatchResponse {
+        self.handle_until(event, now, None).await
     }
 
     /// Processes the records concurrently (at most `MAX_CONCURRENT_SENDS` at once) and reports
-    /// every record that was not sent or dropped.
-    pub async fn handle(&self, event: SqsEvent, now: DateTime<Utc>) -> SqsBatchResponse {
-        let outcomes: Vec<(Option<String>, Outcome)> = futures::stream::iter(event.records)
+    /// every record that was not sent, dropped or dead-lettered. A send is started only while
+    /// `send_budget` remains before `deadline` (the invocation's): the rest are reported for a
+    /// retry, so the function never times out with the batch response lost.
+    pub async fn handle_until(
+        &self,
+        event: SqsEvent,
+        now: DateTime<Utc>,
+        deadline: Option<tokio::time::Instant>,
+    ) -> SqsBatchResponse {
+        let reported: Vec<Option<String>> = futures::stream::iter(event.records)
             .map(|record| async move {
                 let span = tracing::info_span!(
                     "message",
                     sqs_message_id = record.message_id.as_deref().unwrap_or("-"),
                     job_id = tracing::field::Empty
                 );
-                let outcome = self.process(&record, now).instrument(span).await;
-                (record.message_id, outcome)
+                let out_of_time = deadline.is_some_and(|d| tokio::time::Instant::now() + self.config.send_budget > d);
+                let report = async {
+                    let outcome = if out_of_time { Outcome::Deferred } else { self.process(&record, now).await };
+                    self.settle(&record, outcome, now).await
+                };
+                report.instrument(span).await.then_some(record.message_id).flatten()
             })
             .buffer_unordered(self.config.max_concurrent_sends)
             .collect()
             .await;
         let mut response = SqsBatchResponse::default();
-        for (message_id, outcome) in outcomes {
-            if matches!(outcome, Outcome::Failed(_)) {
-                match message_id {
-                    Some(id) => response.batch_item_failures.push(failure(id)),
-                    None => tracing::error!("a failed record has no messageId and cannot be reported"),
-                }
-            }
-        }
+        response.batch_item_failures = reported.into_iter().flatten().map(failure).collect();
         response
+    }
+
+    /// What becomes of a record after its outcome: whether it must be reported.
+    async fn settle(&self, record: &SqsMessage, outcome: Outcome, now: DateTime<Utc>) -> bool {
+        let report = match &outcome {
+            Outcome::Sent { .. } | Outcome::Expired => false,
+            Outcome::Deferred => {
+                tracing::warn!("not started before the invocation's deadline; reported for a retry");
+                self.redelivery.retry_after(record, std::time::Duration::ZERO).await;
+                true
+            }
+            Outcome::Failed(e) if e.kind == Retry::Transient => {
+                let count = record.attributes.get("ApproximateReceiveCount").and_then(|c| c.parse().ok()).unwrap_or(1);
+                let expires_at = MailJob::parse(record.body.as_deref().unwrap_or("")).ok().and_then(|j| j.expires_at);
+                self.redelivery.retry_after(record, retry_delay(count, expires_at.map(|t| t - now))).await;
+                true
+            }
+            Outcome::Failed(e) => !self.redelivery.dead_letter(record, &e.message).await,
+        };
+        if report && record.message_id.is_none() {
+            tracing::error!("a failed record has no messageId and cannot be reported");
+        }
+        report
     }
 
     async fn process(&self, record: &SqsMessage, now: DateTime<Utc>) -> Outcome {
@@ -69,8 +116,9 @@ impl<S: EmailSender> Mailer<S> {
             Outcome::Failed(e) => tracing::error!(
                 error = %e.message,
                 receive_count,
-                "permanent failure: this message will never succeed; the redrive policy moves it to the dead-letter queue"
+                "permanent failure: this message will never succeed; it goes to the dead-letter queue"
             ),
+            Outcome::Deferred => {}
         }
         outcome
     }

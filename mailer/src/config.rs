@@ -8,6 +8,15 @@ pub struct MailerConfig {
     pub configuration_set: Option<String>,
     pub app_name: String,
     pub max_concurrent_sends: usize,
+    /// `MAIL_DLQ_URL`: where a permanent failure goes at once. Unset: it is only reported, and the
+    /// redrive policy parks it after `maxReceiveCount` receives.
+    pub dead_letter_queue_url: Option<String>,
+    /// `MAIL_QUEUE_URL`: the mail queue, for changing a message's visibility; unset, its URL is
+    /// looked up from the record's `eventSourceARN`.
+    pub queue_url: Option<String>,
+    /// A send is started only while this much of the invocation is left: the SES client's whole
+    /// operation timeout (`ses::TIMEOUTS`, 12 s) and a second to answer.
+    pub send_budget: std::time::Duration,
 }
 
 impl MailerConfig {
@@ -34,6 +43,9 @@ impl MailerConfig {
             configuration_set,
             app_name,
             max_concurrent_sends: env.integer_in("MAX_CONCURRENT_SENDS", 10, 1..=50)?,
+            dead_letter_queue_url: env.optional("MAIL_DLQ_URL").map(str::to_string),
+            queue_url: env.optional("MAIL_QUEUE_URL").map(str::to_string),
+            send_budget: crate::ses::TIMEOUTS.operation + std::time::Duration::from_secs(1),
         })
     }
 }

@@ -9,6 +9,7 @@ pub mod address;
 pub mod batch;
 pub mod config;
 pub mod locales;
+pub mod redelivery;
 pub mod render;
 pub mod send;
 pub mod ses;

@@ -140,3 +140,78 @@ async fn the_email_is_addressed_tagged_and_configured() {
     assert_eq!(email.tags, [("template".to_string(), "login_link".to_string()), ("locale".into(), "de".into())]);
     assert_eq!(email.subject, "Bei Acme anmelden");
 }
+
+/// Records what the mailer asked of the queue; dead-letters succeed.
+#[derive(Default)]
+struct FakeQueue {
+    retries: Mutex<Vec<(String, Duration)>>,
+    dead: Mutex<Vec<(String, String)>>,
+}
+
+impl crate::redelivery::Redelivery for &FakeQueue {
+    async fn retry_after(&self, record: &SqsMessage, delay: Duration) {
+        self.retries.lock().unwrap().push((record.message_id.clone().unwrap(), delay));
+    }
+
+    async fn dead_letter(&self, record: &SqsMessage, reason: &str) -> bool {
+        self.dead.lock().unwrap().push((record.message_id.clone().unwrap(), reason.to_string()));
+        true
+    }
+}
+
+#[tokio::test]
+async fn a_transient_failure_comes_back_in_seconds_and_a_permanent_one_goes_to_the_dead_letter_queue_now() {
+    let sender = FakeSender {
+        fail_for: vec![
+            ("throttled@example.com", SendError::transient("SES TooManyRequestsException (HTTP 429, request id r)")),
+            ("rejected@example.com", SendError::permanent("SES MessageRejected (HTTP 400, request id r)")),
+        ],
+        ..Default::default()
+    };
+    let queue = FakeQueue::default();
+    let m = mailer(sender, "10").with_redelivery(&queue);
+    let mut throttled = record("throttled", &job_for("throttled@example.com"));
+    throttled["attributes"]["ApproximateReceiveCount"] = "3".into();
+    let batch = event(vec![
+        throttled,
+        record("rejected", &job_for("rejected@example.com")),
+        record("poison", "{not json"),
+        record("ok", &job_for("ok@example.com")),
+    ]);
+    let response = m.handle(batch, created()).await;
+    assert_eq!(failed_ids(&response), ["throttled"], "dead-lettered messages are done, not reported");
+    assert_eq!(*queue.retries.lock().unwrap(), [("throttled".to_string(), Duration::from_secs(4))]);
+    let mut dead = queue.dead.lock().unwrap().clone();
+    dead.sort();
+    assert_eq!(dead[0].0, "poison");
+    assert_eq!(dead[1], ("rejected".to_string(), "SES MessageRejected (HTTP 400, request id r)".to_string()));
+}
+
+#[tokio::test]
+async fn without_a_dead_letter_queue_permanent_failures_are_reported() {
+    let sender =
+        FakeSender { fail_for: vec![("rejected@example.com", SendError::permanent("x"))], ..Default::default() };
+    let m = mailer(sender, "10").with_redelivery(None::<crate::redelivery::SqsRedelivery>);
+    let response = m.handle(event(vec![record("rejected", &job_for("rejected@example.com"))]), created()).await;
+    assert_eq!(failed_ids(&response), ["rejected"]);
+}
+
+#[tokio::test]
+async fn sends_not_started_before_the_deadline_are_reported_never_timed_out() {
+    let queue = FakeQueue::default();
+    let mut m = mailer(FakeSender::default(), "1").with_redelivery(&queue);
+    // Each fake send takes 20 ms; a send starts only while 50 ms are left of 130 ms.
+    m.config.send_budget = Duration::from_millis(50);
+    let records: Vec<_> = (0..10).map(|i| record(&format!("m{i}"), &job_for(&format!("u{i}@example.com")))).collect();
+    let started = tokio::time::Instant::now();
+    let deadline = started + Duration::from_millis(130);
+    let response = m.handle_until(event(records), created(), Some(deadline)).await;
+    let sent = m.sender.sent.lock().unwrap().len();
+    let deferred = failed_ids(&response);
+    assert!((2..=5).contains(&sent), "{sent} sent");
+    assert_eq!(sent + deferred.len(), 10, "every message is either sent or reported");
+    assert!(tokio::time::Instant::now() <= deadline + Duration::from_millis(30), "the batch answered in time");
+    let retries = queue.retries.lock().unwrap();
+    assert_eq!(retries.len(), deferred.len());
+    assert!(retries.iter().all(|(_, d)| d.is_zero()), "deferred messages are visible again at once");
+}
