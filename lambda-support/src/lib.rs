@@ -6,6 +6,7 @@ pub mod config;
 mod init_error;
 pub mod local;
 pub mod logging;
+pub mod metrics;
 
 pub use sdk::{SdkTimeouts, sdk_config};
 mod sdk;

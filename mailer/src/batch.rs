@@ -12,6 +12,7 @@ use crate::send::{EmailSender, OutgoingEmail, Retry, SendError};
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
+use lambda_support::metrics::Unit;
 use mail_job::MailJob;
 use tracing::Instrument;
 
@@ -120,6 +121,7 @@ impl<S: EmailSender, R: Redelivery> Mailer<S, R> {
             ),
             Outcome::Deferred => {}
         }
+        emit_outcome(record.body.as_deref().unwrap_or(""), &outcome);
         outcome
     }
 
@@ -139,7 +141,11 @@ impl<S: EmailSender, R: Redelivery> Mailer<S, R> {
         if job.is_expired(now) {
             return Outcome::Expired;
         }
-        match self.sender.send(&email).await {
+        let started = std::time::Instant::now();
+        let sent = self.sender.send(&email).await;
+        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+        lambda_support::metrics::emit(&[], &[("SesSendLatency", Unit::Milliseconds, latency_ms)]);
+        match sent {
             Ok(provider_id) => Outcome::Sent { provider_id },
             Err(e) => Outcome::Failed(e),
         }
@@ -174,6 +180,27 @@ pub fn compose(config: &MailerConfig, job: &MailJob) -> Result<Composed, SendErr
         tags: vec![("template".into(), job.content.template_name().into()), ("locale".into(), rendered.locale.into())],
     };
     Ok(Composed { email, preheader: rendered.preheader, essentials: rendered.essentials })
+}
+
+/// The metric name of an outcome (Embedded Metric Format, by template and rendered language).
+pub fn outcome_metric(outcome: &Outcome) -> &'static str {
+    match outcome {
+        Outcome::Sent { .. } => "EmailsSent",
+        Outcome::Expired => "EmailsDroppedStale",
+        Outcome::Failed(e) if e.is_transient() => "EmailsFailedTransient",
+        Outcome::Failed(_) => "EmailsFailedPermanent",
+        Outcome::Deferred => "EmailsDeferred",
+    }
+}
+
+fn emit_outcome(body: &str, outcome: &Outcome) {
+    let job = MailJob::parse(body).ok();
+    let template = job.as_ref().map_or("unreadable", |j| j.content.template_name());
+    let language = job.as_ref().map_or("-", |j| crate::locales::resolve(&j.locale).0);
+    lambda_support::metrics::emit(
+        &[("Template", template), ("Locale", language)],
+        &[(outcome_metric(outcome), Unit::Count, 1.0)],
+    );
 }
 
 fn failure(id: String) -> BatchItemFailure {

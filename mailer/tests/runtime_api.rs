@@ -28,6 +28,19 @@ async fn the_binary_sends_good_jobs_and_reports_the_poison_one() {
     let logs = report.output();
     assert!(logs.contains("b1946ac92492d2347c6235b4d2611184") && logs.contains("poison"), "{logs}");
     assert!(!logs.contains("482913") && !logs.contains("alice@example.com"), "{logs}");
+    // Metrics in Embedded Metric Format, one line each: the send by template and language, the
+    // poison job, and SES's latency.
+    let metrics: Vec<serde_json::Value> = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v.get("_aws").is_some())
+        .collect();
+    let sent = metrics.iter().find(|m| m.get("EmailsSent").is_some()).expect("an EmailsSent metric");
+    assert_eq!((sent["Template"].as_str(), sent["Locale"].as_str()), (Some("login_link"), Some("en")));
+    assert_eq!(sent["_aws"]["CloudWatchMetrics"][0]["Namespace"], "Passwordless");
+    let poison = metrics.iter().find(|m| m.get("EmailsFailedPermanent").is_some()).expect("the poison job counted");
+    assert_eq!(poison["Template"], "unreadable");
+    assert!(metrics.iter().any(|m| m["SesSendLatency"].as_f64().is_some_and(|ms| ms > 0.0)));
 }
 
 #[test]

@@ -79,6 +79,15 @@ pub fn handle(
     let rounds: Vec<Round> = event.request.session.iter().map(|e| Round::from_entry(e.as_ref())).collect();
     let decision = decide(&rounds, config.max_attempts);
     tracing::info!(rounds = rounds.len(), ?decision, "define auth challenge");
+    let metric = match decision {
+        Decision::Challenge if rounds.is_empty() => Some("SignInsStarted"),
+        Decision::Challenge => None,
+        Decision::IssueTokens => Some("SignInsSucceeded"),
+        Decision::Fail => Some("SignInsFailed"),
+    };
+    if let Some(name) = metric {
+        lambda_support::metrics::emit(&[], &[(name, lambda_support::metrics::Unit::Count, 1.0)]);
+    }
     let response = &mut event.response;
     response.issue_tokens = decision == Decision::IssueTokens;
     response.fail_authentication = decision == Decision::Fail;

@@ -23,6 +23,9 @@ pub fn handle(
     let matches = expected.matches(answer);
     let correct = matches && !request.user_not_found;
     tracing::info!(correct, "verify auth challenge");
+    if !correct {
+        lambda_support::metrics::emit(&[], &[("CodesRejected", lambda_support::metrics::Unit::Count, 1.0)]);
+    }
     event.response.answer_correct = correct;
     Ok(event)
 }

@@ -34,6 +34,10 @@ fn define_answers_and_fails_malformed_events_closed() {
     assert!(!report.ok(1), "null session must be an error: {}", report.body(1));
     assert!(!report.ok(2));
     assert_eq!(report.body(3)["response"]["issueTokens"], true);
+    let metric = |name: &str| {
+        report.output().lines().filter(|l| l.contains("\"_aws\"") && l.contains(&format!("\"{name}\":1"))).count()
+    };
+    assert_eq!((metric("SignInsStarted"), metric("SignInsSucceeded")), (1, 1), "{}", report.output());
     let first_log = report.output().lines().find(|l| l.starts_with('{')).expect("a JSON log line");
     let log: Value = serde_json::from_str(first_log).unwrap();
     assert!(log["span"]["requestId"].is_string(), "{first_log}");
