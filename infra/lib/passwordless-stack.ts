@@ -61,6 +61,10 @@ export const TRIGGER_TIMEOUT = Duration.seconds(4);
 export const MAILER_TIMEOUT = Duration.seconds(30);
 /** The auth API's SDK gives up on Cognito after 20 s (a sign-in step runs up to three triggers). */
 export const AUTH_API_TIMEOUT = Duration.seconds(25);
+/** The namespace of the functions' Embedded Metric Format metrics (lambda-support/src/metrics.rs). */
+export const METRICS_NAMESPACE = 'Passwordless';
+/** A mail job older than this has eaten a third of a default code's life. */
+export const OLDEST_JOB_ALARM = Duration.seconds(60);
 /** See docs/mailer.md: five receives before a job is parked in the dead-letter queue. */
 export const MAX_RECEIVE_COUNT = 5;
 /** An SES SendEmail call takes about 100 ms, so each send in flight is worth about 10 per second. */
@@ -150,7 +154,8 @@ export class PasswordlessStack extends Stack {
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    alarm.addAlarmAction(new cwActions.SnsAction(sns.Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn)));
+    const alarmTopic = sns.Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn);
+    alarm.addAlarmAction(new cwActions.SnsAction(alarmTopic));
 
     // SES: the sending identity and a configuration set; the mailer may use only these.
     const configurationSet = new ses.ConfigurationSet(this, 'MailConfigurationSet', {
@@ -285,11 +290,79 @@ export class PasswordlessStack extends Stack {
       } : undefined,
     });
 
+    this.operations(alarmTopic, mailer, [preSignUp, define, create, verify, postConfirmation, authApi]);
+
     new CfnOutput(this, 'AuthApiUrl', { value: authApiUrl.url });
     new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: client.userPoolClientId });
     new CfnOutput(this, 'MailQueueUrl', { value: this.mailQueue.queueUrl });
     new CfnOutput(this, 'MailDeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl });
+  }
+
+  /**
+   * Alarms on what loses or delays email, and one dashboard for the whole pipeline. The custom
+   * metrics come from the functions' Embedded Metric Format lines (namespace `Passwordless`,
+   * each also without dimensions, which is what the alarms watch).
+   */
+  private operations(topic: sns.ITopic, mailer: lambda.Function, others: lambda.Function[]): void {
+    const custom = (metricName: string, statistic = 'Sum') => new cloudwatch.Metric({
+      namespace: METRICS_NAMESPACE, metricName, statistic, period: Duration.minutes(5),
+    });
+    const alarm = (id: string, description: string, metric: cloudwatch.IMetric, threshold: number) => {
+      const a = new cloudwatch.Alarm(this, id, {
+        alarmDescription: description,
+        metric,
+        threshold,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      a.addAlarmAction(new cwActions.SnsAction(topic));
+      return a;
+    };
+    alarm('MailerErrorsAlarm', 'The mailer function failed (crashed or timed out): its batch comes back after the visibility timeout.',
+      mailer.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }), 1);
+    alarm('MailQueueAgeAlarm',
+      `The oldest mail job has waited ${OLDEST_JOB_ALARM.toSeconds()} s: sign-in codes expire before their email arrives.`,
+      this.mailQueue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: 'Maximum' }),
+      OLDEST_JOB_ALARM.toSeconds());
+    alarm('StaleDropsAlarm', 'Login emails were dropped because their code expired before they could be sent (docs/mailer.md).',
+      custom('EmailsDroppedStale'), 5);
+    alarm('SesThrottlingAlarm', 'SES failed sends transiently (throttling or errors past the SDK retries): check the send quota.',
+      custom('EmailsFailedTransient'), 10);
+    const throttles = new cloudwatch.MathExpression({
+      expression: [mailer, ...others].map((_, i) => `t${i}`).join(' + '),
+      usingMetrics: Object.fromEntries([mailer, ...others].map((f, i) =>
+        [`t${i}`, f.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' })])),
+      period: Duration.minutes(5),
+      label: 'Lambda throttles',
+    });
+    alarm('FunctionThrottlesAlarm', 'A function of the pipeline was throttled (account concurrency): sign-ins or emails are failing.',
+      throttles, 1);
+
+    const graph = (title: string, left: cloudwatch.IMetric[], right: cloudwatch.IMetric[] = []) =>
+      new cloudwatch.GraphWidget({ title, left, right, width: 12, height: 6 });
+    new cloudwatch.Dashboard(this, 'PipelineDashboard', {
+      dashboardName: `${this.stackName}-pipeline`,
+      widgets: [
+        [
+          graph('Sign-ins', ['SignInsStarted', 'SignInsSucceeded', 'SignInsFailed', 'CodesRejected'].map((m) => custom(m))),
+          graph('Emails', ['EmailsSent', 'EmailsFailedTransient', 'EmailsFailedPermanent', 'EmailsDroppedStale', 'EmailsDeferred']
+            .map((m) => custom(m))),
+        ],
+        [
+          graph('SES send latency (ms)', [custom('SesSendLatency', 'p50'), custom('SesSendLatency', 'p99')]),
+          graph('Mail queue', [
+            this.mailQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
+            this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
+          ], [this.mailQueue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1) })]),
+        ],
+        [
+          graph('Mailer', [mailer.metricErrors(), mailer.metricThrottles()], [mailer.metricDuration({ statistic: 'p99' })]),
+          graph('Functions: errors', others.map((f) => f.metricErrors())),
+        ],
+      ],
+    });
   }
 
   /**

@@ -233,6 +233,37 @@ test('the auth API runs behind a Function URL, configured for the pool, its clie
   template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE', Cors: Match.absent() });
 });
 
+test('alarms watch what loses or delays email, all to the SNS topic, and one dashboard shows the pipeline', () => {
+  const alarms = ofType('AWS::CloudWatch::Alarm').map(([id, r]) => ({ id, p: r.Properties }));
+  const byId = (prefix: string) => alarms.find((a) => a.id.startsWith(prefix))!.p;
+  for (const prefix of ['MailDeadLetterAlarm', 'MailerErrorsAlarm', 'MailQueueAgeAlarm', 'StaleDropsAlarm', 'SesThrottlingAlarm',
+    'FunctionThrottlesAlarm']) {
+    const a = byId(prefix);
+    assert.ok(a, prefix);
+    assert.deepEqual(a.AlarmActions, ['arn:aws:sns:eu-west-1:123456789012:ops-alerts'], prefix);
+    assert.equal(a.TreatMissingData, 'notBreaching', prefix);
+  }
+  const age = byId('MailQueueAgeAlarm');
+  assert.equal(age.MetricName, 'ApproximateAgeOfOldestMessage');
+  assert.equal(age.Threshold, 60);
+  const mailQueueName = ofType('AWS::SQS::Queue').find(([, r]) => r.Properties.RedrivePolicy)![0];
+  assert.deepEqual(age.Dimensions[0].Value, { 'Fn::GetAtt': [mailQueueName, 'QueueName'] });
+  assert.deepEqual([byId('StaleDropsAlarm').Namespace, byId('StaleDropsAlarm').MetricName], ['Passwordless', 'EmailsDroppedStale']);
+  assert.deepEqual(byId('StaleDropsAlarm').Dimensions, undefined, 'the total across templates and languages');
+  assert.equal(byId('SesThrottlingAlarm').MetricName, 'EmailsFailedTransient');
+  assert.deepEqual(byId('MailerErrorsAlarm').Dimensions, [{ Name: 'FunctionName', Value: { Ref: functionId('mailer') } }]);
+  const throttles = byId('FunctionThrottlesAlarm').Metrics as Array<{ MetricStat?: any }>;
+  assert.equal(throttles.filter((m) => m.MetricStat?.Metric.MetricName === 'Throttles').length, BINARIES.length);
+
+  const dashboards = ofType('AWS::CloudWatch::Dashboard');
+  assert.equal(dashboards.length, 1);
+  const body = JSON.stringify(dashboards[0][1].Properties.DashboardBody);
+  for (const metric of ['SignInsStarted', 'SignInsSucceeded', 'SignInsFailed', 'CodesRejected', 'EmailsSent',
+    'EmailsFailedTransient', 'EmailsFailedPermanent', 'EmailsDroppedStale', 'SesSendLatency', 'ApproximateAgeOfOldestMessage']) {
+    assert.ok(body.includes(metric), `the dashboard shows ${metric}`);
+  }
+});
+
 test('cdk-nag AwsSolutions checks pass, and every acknowledgement has a reason', () => {
   const report = new AwsSolutionsChecks(app).validateScope(stack);
   const violations = report.violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.resourceLogicalId).join(', ')}`);

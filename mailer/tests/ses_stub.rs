@@ -202,3 +202,40 @@ async fn a_slow_ses_does_not_serialise_the_batch() {
     // Serially this is at least 10 × 100 ms; concurrently about one round trip.
     assert!(elapsed < Duration::from_millis(600), "10 sends at 100 ms took {elapsed:?}");
 }
+
+/// `MAX_CONCURRENT_SENDS` 1 and a slow SES against the invocation's deadline: the sends that
+/// could not finish in time are never started, and come back reported; none times out.
+#[tokio::test]
+async fn a_slow_ses_with_a_short_deadline_reports_the_unstarted_sends() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(SEND_PATH))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"MessageId": "slow"}))
+                .set_delay(Duration::from_millis(300)),
+        )
+        .mount(&server)
+        .await;
+    let mut config =
+        MailerConfig::from_env(&Env::from_pairs([("MAIL_FROM", "a@acme.example"), ("MAX_CONCURRENT_SENDS", "1")]))
+            .unwrap();
+    // As deployed, the budget is the SES client's whole operation timeout (here 2 s per attempt
+    // would do; 500 ms keeps the test short) plus a margin.
+    config.send_budget = Duration::from_millis(500);
+    let m = Mailer::new(config, SesSender::new(ses_client(&server, Duration::from_secs(2))));
+    let records: Vec<Value> = (0..10)
+        .map(|i| {
+            json!({"messageId": format!("m{i}"), "body": read_fixture("login_link.json"), "attributes": {},
+                   "messageAttributes": {}, "eventSource": "aws:sqs"})
+        })
+        .collect();
+    let event = serde_json::from_value(json!({ "Records": records })).unwrap();
+    let started = tokio::time::Instant::now();
+    let deadline = started + Duration::from_millis(1500);
+    let response = m.handle_until(event, created(), Some(deadline)).await;
+    let sent = requests(&server).await.len();
+    assert!((2..=5).contains(&sent), "{sent} sends started");
+    assert_eq!(response.batch_item_failures.len(), 10 - sent, "every unstarted send is reported");
+    assert!(tokio::time::Instant::now() < deadline, "the batch answered before the deadline");
+}
