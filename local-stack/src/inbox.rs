@@ -25,6 +25,8 @@ pub struct InboxMessage {
 pub struct Inbox {
     messages: Arc<Mutex<Vec<InboxMessage>>>,
     file: Option<PathBuf>,
+    /// While set, every send fails as a throttled SES would (transient): to watch retries.
+    throttled: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Inbox {
@@ -34,7 +36,13 @@ impl Inbox {
             Some(path) => persist::load(path)?.unwrap_or_default(),
             None => Vec::new(),
         };
-        Ok(Inbox { messages: Arc::new(Mutex::new(messages)), file })
+        Ok(Inbox { messages: Arc::new(Mutex::new(messages)), file, throttled: Arc::default() })
+    }
+
+    /// Makes every send fail transiently (as SES throttling past the SDK's retries) until called
+    /// again with `false`.
+    pub fn set_throttled(&self, on: bool) {
+        self.throttled.store(on, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Every email, newest first.
@@ -47,6 +55,9 @@ impl Inbox {
 
 impl EmailSender for Inbox {
     async fn send(&self, email: &OutgoingEmail) -> Result<String, SendError> {
+        if self.throttled.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(SendError::transient("local inbox throttled (TooManyRequestsException)"));
+        }
         let tag = |name: &str| email.tags.iter().find(|(k, _)| k == name).map_or(String::new(), |(_, v)| v.clone());
         let mut messages = self.messages.lock().unwrap_or_else(|p| p.into_inner());
         let id = format!("m{:06}", messages.len() + 1);

@@ -143,7 +143,10 @@ pub async fn start(listener_addr: std::net::SocketAddr, options: Options) -> Res
         )?;
         let pool = UserPool::new(config, store, Arc::new(triggers)).map_err(StartError::Other)?;
         let ses = aws_sdk_sesv2::Client::new(&lambda_support::sdk_config(mailer::ses::TIMEOUTS).await);
-        let mailer = Arc::new(Mailer::new(mailer_config, mailer::ses::SesSender::new(ses)));
+        let redelivery = dlq_url
+            .clone()
+            .map(|dlq| mailer::redelivery::SqsRedelivery::new(sqs.clone(), dlq, Some(queue_url.clone())));
+        let mailer = Arc::new(Mailer::new(mailer_config, mailer::ses::SesSender::new(ses)).with_redelivery(redelivery));
         let source: Arc<dyn JobSource> =
             Arc::new(worker::SqsSource { client: sqs.clone(), queue_url: queue_url.clone() });
         tokio::spawn(worker::run(source, mailer, options.poll_idle));
@@ -152,7 +155,7 @@ pub async fn start(listener_addr: std::net::SocketAddr, options: Options) -> Res
         let local = LocalQueue::new(options.queue);
         let triggers = InProcessTriggers::from_env(&trigger_env(&origin, "local"), local.clone())?;
         let pool = UserPool::new(config, store, Arc::new(triggers)).map_err(StartError::Other)?;
-        let mailer = Arc::new(Mailer::new(mailer_config, inbox.clone()));
+        let mailer = Arc::new(Mailer::new(mailer_config, inbox.clone()).with_redelivery(local.clone()));
         tokio::spawn(worker::run(Arc::new(local.clone()), mailer, options.poll_idle));
         (pool, QueueInfo::Local(local))
     };

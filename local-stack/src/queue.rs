@@ -122,6 +122,22 @@ impl LocalQueue {
         deleted
     }
 
+    /// Makes the message with this receipt handle visible again at `at` (ChangeMessageVisibility).
+    pub fn change_visibility(&self, receipt_handle: &str, at: DateTime<Utc>) -> bool {
+        let mut s = self.state();
+        let found = s.messages.iter_mut().find(|m| m.receipt_handle == receipt_handle);
+        found.map(|m| m.visible_at = at).is_some()
+    }
+
+    /// Moves the message with this receipt handle to the dead-letter queue now.
+    pub fn dead_letter(&self, receipt_handle: &str) -> bool {
+        let mut s = self.state();
+        let Some(i) = s.messages.iter().position(|m| m.receipt_handle == receipt_handle) else { return false };
+        let m = s.messages.remove(i).expect("the position exists");
+        s.dead.push(m);
+        true
+    }
+
     pub fn view(&self, now: DateTime<Utc>) -> QueueView {
         let s = self.state();
         QueueView {
@@ -142,6 +158,18 @@ fn view(m: &Message, now: DateTime<Utc>) -> MessageView {
         receive_count: m.receive_count,
         sent_at: m.sent_at,
         in_flight: m.visible_at > now,
+    }
+}
+
+/// The mailer's redelivery on this queue, as `SqsRedelivery` does it on SQS.
+impl mailer::redelivery::Redelivery for LocalQueue {
+    async fn retry_after(&self, record: &aws_lambda_events::event::sqs::SqsMessage, delay: std::time::Duration) {
+        let at = Utc::now() + Duration::from_std(delay).unwrap_or_else(|_| Duration::zero());
+        self.change_visibility(record.receipt_handle.as_deref().unwrap_or(""), at);
+    }
+
+    async fn dead_letter(&self, record: &aws_lambda_events::event::sqs::SqsMessage, _reason: &str) -> bool {
+        LocalQueue::dead_letter(self, record.receipt_handle.as_deref().unwrap_or(""))
     }
 }
 

@@ -7,6 +7,7 @@ use crate::queue::LocalQueue;
 use aws_lambda_events::event::sqs::SqsEvent;
 use futures::future::BoxFuture;
 use mailer::batch::Mailer;
+use mailer::redelivery::Redelivery;
 use mailer::send::EmailSender;
 use serde_json::json;
 use std::collections::HashSet;
@@ -130,7 +131,7 @@ pub fn sqs_event(batch: &[Received]) -> SqsEvent {
 
 /// One poll: receive, run the mailer, delete what it did not report. Returns how many messages
 /// the batch had.
-pub async fn poll_once<S: EmailSender>(source: &dyn JobSource, mailer: &Mailer<S>) -> usize {
+pub async fn poll_once<S: EmailSender, R: Redelivery>(source: &dyn JobSource, mailer: &Mailer<S, R>) -> usize {
     let batch = source.receive().await;
     if batch.is_empty() {
         return 0;
@@ -144,7 +145,7 @@ pub async fn poll_once<S: EmailSender>(source: &dyn JobSource, mailer: &Mailer<S
 }
 
 /// Polls until the task is dropped; an empty poll waits `idle` before the next.
-pub async fn run<S: EmailSender>(source: Arc<dyn JobSource>, mailer: Arc<Mailer<S>>, idle: Duration) {
+pub async fn run<S: EmailSender, R: Redelivery>(source: Arc<dyn JobSource>, mailer: Arc<Mailer<S, R>>, idle: Duration) {
     loop {
         if poll_once(source.as_ref(), &mailer).await == 0 {
             tokio::time::sleep(idle).await;
