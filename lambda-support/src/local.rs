@@ -22,6 +22,16 @@ pub async fn bind(addr: &str, flag: &str, allow_remote: bool) -> Result<tokio::n
     })
 }
 
+/// A command-line mistake: says what was wrong (an empty `error` is a plain `--help`), prints the
+/// usage, and gives the exit status 2 that shells read as "wrong usage".
+pub fn usage_error(program: &str, error: &str, usage: &str) -> std::process::ExitCode {
+    if !error.is_empty() {
+        eprintln!("{program}: {error}");
+    }
+    eprintln!("{usage}");
+    std::process::ExitCode::from(2)
+}
+
 /// Resolves when the process gets Ctrl-C (SIGINT) or SIGTERM. The handlers are installed when
 /// this is called, not when the future is first polled: call it before binding, so a signal that
 /// arrives as soon as the port answers already stops the server cleanly.

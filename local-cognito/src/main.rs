@@ -65,13 +65,7 @@ fn parse_args() -> Result<Args, String> {
 async fn main() -> ExitCode {
     let args = match parse_args() {
         Ok(args) => args,
-        Err(e) => {
-            if !e.is_empty() {
-                eprintln!("local-cognito: {e}");
-            }
-            eprintln!("{USAGE}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return lambda_support::local::usage_error("local-cognito", &e, USAGE),
     };
     lambda_support::logging::init();
     let shutdown = lambda_support::local::shutdown_signal();

@@ -113,23 +113,11 @@ async fn run(args: Args) -> Result<(), CliError> {
 async fn main() -> ExitCode {
     let args = match parse_args() {
         Ok(args) => args,
-        Err(e) => {
-            if !e.is_empty() {
-                eprintln!("mail-jobs: {e}");
-            }
-            eprintln!("{USAGE}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return lambda_support::local::usage_error("mail-jobs", &e, USAGE),
     };
     match run(args).await {
         Ok(()) => ExitCode::SUCCESS,
-        Err(CliError::Usage(e)) => {
-            if !e.is_empty() {
-                eprintln!("mail-jobs: {e}");
-            }
-            eprintln!("{USAGE}");
-            ExitCode::from(2)
-        }
+        Err(CliError::Usage(e)) => lambda_support::local::usage_error("mail-jobs", &e, USAGE),
         Err(e) => {
             eprintln!("mail-jobs: {e}");
             ExitCode::FAILURE

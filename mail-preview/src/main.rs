@@ -51,13 +51,7 @@ fn parse_args() -> Result<Args, String> {
 async fn main() -> ExitCode {
     let args = match parse_args() {
         Ok(args) => args,
-        Err(e) => {
-            if !e.is_empty() {
-                eprintln!("mail-preview: {e}");
-            }
-            eprintln!("{USAGE}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return lambda_support::local::usage_error("mail-preview", &e, USAGE),
     };
     let config = preview_config();
     let all = match samples(&args.fixtures) {
