@@ -50,6 +50,11 @@ fn required(flag: Option<String>, variable: &'static str, env: &Env, option: &st
 async fn run(args: Args) -> Result<(), CliError> {
     let env = Env::from_process();
     let words: Vec<&str> = args.words.iter().map(String::as_str).collect();
+    if !matches!(words.as_slice(), ["dlq", "list" | "replay" | "purge"] | ["dlq", "show", _]) {
+        let what =
+            if words.is_empty() { "no command".to_string() } else { format!("unknown command {:?}", words.join(" ")) };
+        return Err(CliError::Usage(what));
+    }
     let dlq_url = required(args.dlq_url.clone(), "MAIL_DLQ_URL", &env, "--dlq-url")?;
     let sdk = lambda_support::sdk_config(lambda_support::SdkTimeouts {
         connect: std::time::Duration::from_secs(3),
