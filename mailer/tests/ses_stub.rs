@@ -174,25 +174,32 @@ async fn a_hung_ses_is_a_transient_timeout() {
     assert_eq!(e.kind, Retry::Transient, "{e}");
 }
 
-#[tokio::test]
-async fn a_slow_ses_does_not_serialise_the_batch() {
+/// A stub that accepts every send after `delay`.
+async fn slow_ses(delay: Duration) -> MockServer {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path(SEND_PATH))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"MessageId": "slow"}))
-                .set_delay(Duration::from_millis(100)),
-        )
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"MessageId": "slow"})).set_delay(delay))
         .mount(&server)
         .await;
+    server
+}
+
+/// An SQS event of ten login jobs, `m0` to `m9`.
+fn ten_login_jobs() -> aws_lambda_events::event::sqs::SqsEvent {
     let records: Vec<Value> = (0..10)
         .map(|i| {
             json!({"messageId": format!("m{i}"), "body": read_fixture("login_link.json"), "attributes": {},
                    "messageAttributes": {}, "eventSource": "aws:sqs"})
         })
         .collect();
-    let event = serde_json::from_value(json!({ "Records": records })).unwrap();
+    serde_json::from_value(json!({ "Records": records })).unwrap()
+}
+
+#[tokio::test]
+async fn a_slow_ses_does_not_serialise_the_batch() {
+    let server = slow_ses(Duration::from_millis(100)).await;
+    let event = ten_login_jobs();
     let m = mailer(&server);
     let started = Instant::now();
     let response = m.handle(event, created()).await;
@@ -207,16 +214,7 @@ async fn a_slow_ses_does_not_serialise_the_batch() {
 /// could not finish in time are never started, and come back reported; none times out.
 #[tokio::test]
 async fn a_slow_ses_with_a_short_deadline_reports_the_unstarted_sends() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(SEND_PATH))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"MessageId": "slow"}))
-                .set_delay(Duration::from_millis(300)),
-        )
-        .mount(&server)
-        .await;
+    let server = slow_ses(Duration::from_millis(300)).await;
     let mut config =
         MailerConfig::from_env(&Env::from_pairs([("MAIL_FROM", "a@acme.example"), ("MAX_CONCURRENT_SENDS", "1")]))
             .unwrap();
@@ -224,13 +222,7 @@ async fn a_slow_ses_with_a_short_deadline_reports_the_unstarted_sends() {
     // would do; 500 ms keeps the test short) plus a margin.
     config.send_budget = Duration::from_millis(500);
     let m = Mailer::new(config, SesSender::new(ses_client(&server, Duration::from_secs(2))));
-    let records: Vec<Value> = (0..10)
-        .map(|i| {
-            json!({"messageId": format!("m{i}"), "body": read_fixture("login_link.json"), "attributes": {},
-                   "messageAttributes": {}, "eventSource": "aws:sqs"})
-        })
-        .collect();
-    let event = serde_json::from_value(json!({ "Records": records })).unwrap();
+    let event = ten_login_jobs();
     let started = tokio::time::Instant::now();
     let deadline = started + Duration::from_millis(1500);
     let response = m.handle_until(event, created(), Some(deadline)).await;
