@@ -1,0 +1,48 @@
+//! The `auth-api` binary as Lambda runs it behind a Function URL: `lambda_http` over the Runtime
+//! API, payload format 2.0 in, an HTTP response out.
+
+use serde_json::{Value, json};
+use testkit::rie;
+
+const AUTH_API: &str = env!("CARGO_BIN_EXE_auth-api");
+
+fn function_url_event(method: &str, path: &str, body: Option<&str>) -> Value {
+    json!({
+        "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "",
+        "headers": {"host": "abc.lambda-url.eu-west-1.on.aws", "content-type": "application/json"},
+        "requestContext": {
+            "accountId": "123456789012", "apiId": "abc", "domainName": "abc.lambda-url.eu-west-1.on.aws",
+            "domainPrefix": "abc", "requestId": "r1", "routeKey": "$default", "stage": "$default",
+            "time": "28/Nov/2026:18:00:00 +0000", "timeEpoch": 1795888800000u64,
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.9", "userAgent": "test"}
+        },
+        "body": body, "isBase64Encoded": false
+    })
+}
+
+#[test]
+fn behind_a_function_url_it_answers_with_its_own_errors_and_checks_configuration() {
+    let env: Vec<(String, String)> = [("COGNITO_CLIENT_ID", "client"), ("COGNITO_USER_POOL_ID", "eu-west-1_pool")]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let events = [
+        function_url_event("GET", "/me", None),
+        function_url_event("POST", "/signup", Some(r#"{"username": "a b", "email": "a@example.com"}"#)),
+    ];
+    let report = rie::run(AUTH_API, &events, &env, 20);
+    assert!(report.ok(0) && report.ok(1), "{:?}", report.raw);
+    let me = report.body(0);
+    assert_eq!(me["statusCode"], 401);
+    let body: Value = serde_json::from_str(me["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["error"], "not_signed_in");
+    let signup = report.body(1);
+    assert_eq!(signup["statusCode"], 400);
+    let body: Value = serde_json::from_str(signup["body"].as_str().unwrap()).unwrap();
+    assert_eq!((body["error"].as_str(), body["field"].as_str()), (Some("invalid_request"), Some("username")));
+
+    let missing = rie::run(AUTH_API, &events[..1], &[], 10);
+    assert!(missing.results().is_empty());
+    let init_error = missing.raw["init_error"].as_str().unwrap_or_default();
+    assert!(init_error.contains("COGNITO_CLIENT_ID"), "{:?}", missing.raw);
+}
