@@ -2,7 +2,6 @@
 //! identity is not verified yet), the operator lists and inspects them, fixes the cause, replays
 //! them, and the mailer sends them; expired login jobs stay behind and are purged.
 
-use aws_sdk_sqs::types::QueueAttributeName;
 use lambda_support::Env;
 use mailer::batch::Mailer;
 use mailer::config::MailerConfig;
@@ -10,7 +9,7 @@ use mailer::redelivery::SqsRedelivery;
 use mailer::ses::SesSender;
 use serde_json::json;
 use std::process::Command;
-use testkit::{Moto, sqs_event};
+use testkit::{Moto, delete_unreported, receive, sqs_event};
 
 fn mail_jobs(moto: &Moto, env: &[(&str, &str)], args: &[&str]) -> (bool, String, String) {
     let out =
@@ -36,29 +35,18 @@ async fn dead_letter_list_show_replay_send_and_purge() {
     let ses = aws_sdk_sesv2::Client::new(&sdk);
     let dlq_url = moto.create_queue(&sqs, "mail-dlq").await;
     let queue_url = moto.create_queue(&sqs, "mail").await;
-    let arn =
-        sqs.get_queue_attributes().queue_url(&queue_url).attribute_names(QueueAttributeName::QueueArn).send().await;
-    let arn = arn.unwrap().attributes().unwrap()[&QueueAttributeName::QueueArn].clone();
+    let arn = moto.queue_arn(&sqs, &queue_url).await;
     let mailer = Mailer::new(
         MailerConfig::from_env(&Env::from_pairs([("MAIL_FROM", "Acme <no-reply@acme.example>")])).unwrap(),
         SesSender::new(ses.clone()),
     )
     .with_redelivery(SqsRedelivery::new(sqs.clone(), dlq_url.clone(), Some(queue_url.clone())));
     let deliver = || async {
-        let got = sqs.receive_message().queue_url(&queue_url).max_number_of_messages(10).send().await.unwrap();
-        let messages = got.messages.unwrap_or_default();
+        let messages = receive(&sqs, &queue_url).await;
         let response =
             mailer.handle(serde_json::from_value(sqs_event(&messages, &arn)).unwrap(), chrono::Utc::now()).await;
-        for m in &messages {
-            if !response.batch_item_failures.iter().any(|f| Some(f.item_identifier.as_str()) == m.message_id()) {
-                sqs.delete_message()
-                    .queue_url(&queue_url)
-                    .receipt_handle(m.receipt_handle().unwrap())
-                    .send()
-                    .await
-                    .unwrap();
-            }
-        }
+        let reported: Vec<&str> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+        delete_unreported(&sqs, &queue_url, &messages, &reported).await;
         messages.len()
     };
 

@@ -5,7 +5,7 @@ pub mod logs;
 pub mod moto;
 pub mod rie;
 
-pub use moto::{Moto, free_port, sqs_event, sqs_record};
+pub use moto::{MailQueues, Moto, delete_unreported, free_port, receive, sqs_event, sqs_record};
 
 /// The folder of the binaries cargo built with this test (`target/debug`), found from the test
 /// executable (`target/debug/deps/<test>`): binaries of other workspace crates are there too.

@@ -64,6 +64,36 @@ impl Moto {
         sqs.create_queue().queue_name(name).send().await.expect("create queue").queue_url.expect("queue url")
     }
 
+    /// The queue's ARN (what an event source mapping puts in `eventSourceARN`).
+    pub async fn queue_arn(&self, sqs: &aws_sdk_sqs::Client, url: &str) -> String {
+        use aws_sdk_sqs::types::QueueAttributeName;
+        let out = sqs.get_queue_attributes().queue_url(url).attribute_names(QueueAttributeName::QueueArn).send().await;
+        out.expect("queue attributes").attributes().expect("attributes")[&QueueAttributeName::QueueArn].clone()
+    }
+
+    /// A mail queue `mail` with a dead-letter queue `mail-dlq` behind a redrive policy, as the
+    /// CDK app deploys them (with the test's own visibility timeout and receive limit).
+    pub async fn mail_queues(&self, sqs: &aws_sdk_sqs::Client, visibility_secs: u32, max_receive: u32) -> MailQueues {
+        use aws_sdk_sqs::types::QueueAttributeName;
+        let dlq_url = self.create_queue(sqs, "mail-dlq").await;
+        let dlq_arn = self.queue_arn(sqs, &dlq_url).await;
+        let url = sqs
+            .create_queue()
+            .queue_name("mail")
+            .attributes(QueueAttributeName::VisibilityTimeout, visibility_secs.to_string())
+            .attributes(
+                QueueAttributeName::RedrivePolicy,
+                format!(r#"{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"{max_receive}"}}"#),
+            )
+            .send()
+            .await
+            .expect("create queue")
+            .queue_url
+            .expect("queue url");
+        let arn = self.queue_arn(sqs, &url).await;
+        MailQueues { url, arn, dlq_url }
+    }
+
     /// Verifies a sending domain in SES v2 (moto verifies domain identities at once).
     pub async fn verify_domain(&self, ses: &aws_sdk_sesv2::Client, domain: &str) {
         ses.create_email_identity().email_identity(domain).send().await.expect("create email identity");
@@ -89,6 +119,40 @@ impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+pub struct MailQueues {
+    pub url: String,
+    pub arn: String,
+    pub dlq_url: String,
+}
+
+/// Up to 10 messages with their system and message attributes, as an event source mapping
+/// receives them.
+pub async fn receive(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<aws_sdk_sqs::types::Message> {
+    let out = sqs
+        .receive_message()
+        .queue_url(url)
+        .max_number_of_messages(10)
+        .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
+        .message_attribute_names("All")
+        .send()
+        .await;
+    out.expect("receive").messages.unwrap_or_default()
+}
+
+/// What the event source mapping does after a batch: deletes every message the function did not
+/// report in `batchItemFailures` (`reported` holds their message ids).
+pub async fn delete_unreported(
+    sqs: &aws_sdk_sqs::Client,
+    url: &str,
+    messages: &[aws_sdk_sqs::types::Message],
+    reported: &[&str],
+) {
+    for m in messages.iter().filter(|m| !reported.contains(&m.message_id().unwrap_or_default())) {
+        let handle = m.receipt_handle().expect("a receipt handle");
+        sqs.delete_message().queue_url(url).receipt_handle(handle).send().await.expect("delete");
     }
 }
 

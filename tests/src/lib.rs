@@ -109,8 +109,7 @@ impl CognitoStack {
     }
 
     async fn receive(&self) -> Vec<aws_sdk_sqs::types::Message> {
-        let out = self.sqs.receive_message().queue_url(&self.queue_url).max_number_of_messages(10).send().await;
-        out.expect("receive").messages.unwrap_or_default()
+        testkit::receive(&self.sqs, &self.queue_url).await
     }
 
     async fn delete(&self, m: &aws_sdk_sqs::types::Message) {

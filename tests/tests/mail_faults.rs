@@ -4,7 +4,6 @@
 //! must reach the dead-letter queue on its first failure.
 
 use aws_sdk_sesv2::config::{BehaviorVersion, Credentials, Region};
-use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
 use lambda_support::Env;
 use mailer::batch::Mailer;
 use mailer::config::MailerConfig;
@@ -12,7 +11,7 @@ use mailer::redelivery::SqsRedelivery;
 use mailer::ses::SesSender;
 use serde_json::json;
 use std::time::{Duration, Instant};
-use testkit::{Moto, sqs_event};
+use testkit::{MailQueues, Moto, delete_unreported, receive, sqs_event};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -30,30 +29,7 @@ struct Pipeline {
 async fn pipeline() -> Pipeline {
     let moto = Moto::start();
     let sqs = aws_sdk_sqs::Client::new(&moto.sdk_config().await);
-    let dlq_url = moto.create_queue(&sqs, "mail-dlq").await;
-    let arn_of = |url: String| {
-        let sqs = sqs.clone();
-        async move {
-            let a =
-                sqs.get_queue_attributes().queue_url(url).attribute_names(QueueAttributeName::QueueArn).send().await;
-            a.unwrap().attributes().unwrap()[&QueueAttributeName::QueueArn].clone()
-        }
-    };
-    let dlq_arn = arn_of(dlq_url.clone()).await;
-    let queue_url = sqs
-        .create_queue()
-        .queue_name("mail")
-        .attributes(QueueAttributeName::VisibilityTimeout, "180")
-        .attributes(
-            QueueAttributeName::RedrivePolicy,
-            format!(r#"{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"5"}}"#),
-        )
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let queue_arn = arn_of(queue_url.clone()).await;
+    let MailQueues { url: queue_url, arn: queue_arn, dlq_url } = moto.mail_queues(&sqs, 180, 5).await;
     Pipeline { sqs, queue_url, queue_arn, dlq_url, ses: MockServer::start().await, _moto: moto }
 }
 
@@ -92,39 +68,16 @@ impl Pipeline {
         self.sqs.send_message().queue_url(&self.queue_url).message_body(job.to_string()).send().await.unwrap();
     }
 
-    async fn receive(&self, queue_url: &str) -> Vec<aws_sdk_sqs::types::Message> {
-        let out = self
-            .sqs
-            .receive_message()
-            .queue_url(queue_url)
-            .max_number_of_messages(10)
-            .message_system_attribute_names(MessageSystemAttributeName::All)
-            .message_attribute_names("All")
-            .send()
-            .await
-            .unwrap();
-        out.messages.unwrap_or_default()
-    }
-
     /// One invocation as the event source mapping makes it: receive, run, delete the unreported.
     async fn invoke(&self, mailer: &Mailer<SesSender, SqsRedelivery>) -> usize {
-        let messages = self.receive(&self.queue_url).await;
+        let messages = receive(&self.sqs, &self.queue_url).await;
         if messages.is_empty() {
             return 0;
         }
         let event = serde_json::from_value(sqs_event(&messages, &self.queue_arn)).unwrap();
         let response = mailer.handle(event, chrono::Utc::now()).await;
-        for m in &messages {
-            if !response.batch_item_failures.iter().any(|f| Some(f.item_identifier.as_str()) == m.message_id()) {
-                self.sqs
-                    .delete_message()
-                    .queue_url(&self.queue_url)
-                    .receipt_handle(m.receipt_handle().unwrap())
-                    .send()
-                    .await
-                    .unwrap();
-            }
-        }
+        let reported: Vec<&str> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+        delete_unreported(&self.sqs, &self.queue_url, &messages, &reported).await;
         messages.len()
     }
 }
@@ -165,7 +118,7 @@ async fn throttled_past_the_sdks_retries_the_email_goes_out_within_seconds_of_th
     let waited = failed_at.elapsed();
     assert!(waited < Duration::from_secs(5), "retried after {waited:?}");
     assert_eq!(p.ses.received_requests().await.unwrap().len(), 4, "three throttled attempts, then the send");
-    assert!(p.receive(&p.queue_url).await.is_empty());
+    assert!(receive(&p.sqs, &p.queue_url).await.is_empty());
 }
 
 #[tokio::test]
@@ -180,12 +133,12 @@ async fn a_rejected_message_is_in_the_dead_letter_queue_after_its_first_failure(
     p.enqueue_login_job().await;
 
     assert_eq!(p.invoke(&mailer).await, 1);
-    let dead = p.receive(&p.dlq_url).await;
+    let dead = receive(&p.sqs, &p.dlq_url).await;
     assert_eq!(dead.len(), 1, "parked at once, not after five receives");
     let attributes = dead[0].message_attributes().unwrap();
     assert_eq!(attributes["mail_error"].string_value(), Some("SES MessageRejected (HTTP 400, request id -)"));
     assert!(dead[0].body().unwrap().contains("\"template\":\"login_link\""));
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(p.receive(&p.queue_url).await.is_empty(), "and gone from the mail queue");
+    assert!(receive(&p.sqs, &p.queue_url).await.is_empty(), "and gone from the mail queue");
     assert_eq!(p.ses.received_requests().await.unwrap().len(), 1, "a rejection is not retried");
 }

@@ -3,34 +3,15 @@
 //! and sends through SES v2, a poison message is reported while the good ones go out, and the
 //! redrive policy finally moves the poison message to the dead-letter queue.
 
-use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
 use lambda_support::Env;
 use mailer::batch::Mailer;
 use mailer::config::MailerConfig;
 use mailer::ses::SesSender;
 use std::time::Duration;
-use testkit::{Moto, sqs_event};
+use testkit::{MailQueues, Moto, delete_unreported, receive, sqs_event};
 use triggers::create::{CreateChallenge, CreateConfig};
 use triggers::fixtures;
 use triggers::mail_queue::SqsMailQueue;
-
-async fn queue_arn(sqs: &aws_sdk_sqs::Client, url: &str) -> String {
-    let attrs =
-        sqs.get_queue_attributes().queue_url(url).attribute_names(QueueAttributeName::QueueArn).send().await.unwrap();
-    attrs.attributes().unwrap()[&QueueAttributeName::QueueArn].clone()
-}
-
-async fn receive(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<aws_sdk_sqs::types::Message> {
-    sqs.receive_message()
-        .queue_url(url)
-        .max_number_of_messages(10)
-        .message_system_attribute_names(MessageSystemAttributeName::All)
-        .send()
-        .await
-        .unwrap()
-        .messages
-        .unwrap_or_default()
-}
 
 #[tokio::test]
 async fn jobs_flow_from_the_trigger_through_sqs_to_ses_and_poison_reaches_the_dlq() {
@@ -40,22 +21,7 @@ async fn jobs_flow_from_the_trigger_through_sqs_to_ses_and_poison_reaches_the_dl
     let ses = aws_sdk_sesv2::Client::new(&config);
     moto.verify_domain(&ses, "acme.example").await;
 
-    let dlq_url = moto.create_queue(&sqs, "mail-dlq").await;
-    let dlq_arn = queue_arn(&sqs, &dlq_url).await;
-    let queue_url = sqs
-        .create_queue()
-        .queue_name("mail")
-        .attributes(QueueAttributeName::VisibilityTimeout, "1")
-        .attributes(
-            QueueAttributeName::RedrivePolicy,
-            format!(r#"{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"2"}}"#),
-        )
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let arn = queue_arn(&sqs, &queue_url).await;
+    let MailQueues { url: queue_url, arn, dlq_url } = moto.mail_queues(&sqs, 1, 2).await;
 
     // Two real jobs from the trigger, and one poison body.
     let trigger = CreateChallenge::new(
@@ -85,9 +51,7 @@ async fn jobs_flow_from_the_trigger_through_sqs_to_ses_and_poison_reaches_the_dl
     let failed: Vec<&str> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
     assert_eq!(failed, [poison_id.as_str()]);
     // The event source mapping deletes what was not reported.
-    for m in messages.iter().filter(|m| m.message_id() != Some(poison_id.as_str())) {
-        sqs.delete_message().queue_url(&queue_url).receipt_handle(m.receipt_handle().unwrap()).send().await.unwrap();
-    }
+    delete_unreported(&sqs, &queue_url, &messages, &failed).await;
 
     let sent = moto.sent_emails();
     assert_eq!(sent.len(), 2, "{sent:?}");
