@@ -40,9 +40,22 @@ impl ApiError {
         Self::new(StatusCode::FORBIDDEN, "forbidden_origin", "This request did not come from an allowed origin.")
     }
 
+    /// Over the per-user email budget: `retry_after` seconds until one more email is allowed.
+    pub fn too_many_emails(retry_after: i64) -> Self {
+        let minutes = (retry_after + 59) / 60;
+        let message = match minutes {
+            1 => "Too many emails; try again in 1 minute.".to_string(),
+            m => format!("Too many emails; try again in {m} minutes."),
+        };
+        Self::new(StatusCode::TOO_MANY_REQUESTS, "too_many_emails", message).with("retry_after", retry_after)
+    }
+
     /// The mapping of an identity-provider error for a sign-in step. Unknown users and wrong
     /// answers look alike here because Cognito already makes them alike.
     pub fn from_sign_in(e: &IdpError) -> Self {
+        if let Some(retry_after) = refusal(e) {
+            return Self::too_many_emails(retry_after);
+        }
         match e.code.as_deref() {
             Some("NotAuthorizedException") if e.message.contains("session is expired") => {
                 Self::new(StatusCode::UNAUTHORIZED, "session_expired", ASK_FOR_A_NEW_EMAIL)
@@ -89,13 +102,29 @@ impl ApiError {
     }
 }
 
+/// The create trigger's refusal inside Cognito's `UserLambdaValidationException` message
+/// ("CreateAuthChallenge failed with error TooManyEmails retryAfter=720."; the text is the
+/// contract `triggers::create::REFUSAL`).
+fn refusal(e: &IdpError) -> Option<i64> {
+    if e.code.as_deref() != Some("UserLambdaValidationException") {
+        return None;
+    }
+    let rest = e.message.split_once("TooManyEmails retryAfter=")?.1;
+    rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         // Only the stable code reaches the log: messages may echo what the caller sent.
         tracing::info!(status = self.status.as_u16(), error = self.code, "request refused");
+        let retry_after = self.extra.get("retry_after").and_then(Value::as_i64);
         let mut body = json!({ "error": self.code, "message": self.message });
         body.as_object_mut().expect("an object").extend(self.extra);
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = retry_after {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 
@@ -137,5 +166,21 @@ mod tests {
         assert_eq!((failed.code, failed.message.as_str()), ("sign_in_failed", ASK_FOR_A_NEW_EMAIL));
         let throttled = ApiError::from_sign_in(&idp(Some("TooManyRequestsException"), ""));
         assert_eq!(throttled.status.as_u16(), 429);
+    }
+
+    #[test]
+    fn the_create_triggers_refusal_becomes_too_many_emails() {
+        let e = idp(
+            Some("UserLambdaValidationException"),
+            "CreateAuthChallenge failed with error TooManyEmails retryAfter=720.",
+        );
+        let refused = ApiError::from_sign_in(&e);
+        assert_eq!((refused.status.as_u16(), refused.code), (429, "too_many_emails"));
+        assert_eq!(refused.message, "Too many emails; try again in 12 minutes.");
+        assert_eq!(refused.extra["retry_after"], 720);
+        let response = refused.into_response();
+        assert_eq!(response.headers()[axum::http::header::RETRY_AFTER], "720");
+        let other = idp(Some("UserLambdaValidationException"), "CreateAuthChallenge failed with error boom.");
+        assert_eq!(ApiError::from_sign_in(&other).code, "sign_in_unavailable");
     }
 }

@@ -75,6 +75,9 @@ pub trait IdentityProvider: Send + Sync {
         session: &'a str,
         code: &'a str,
     ) -> BoxFuture<'a, Result<Step, IdpError>>;
+    /// Asks for a new email within the session (`ClientMetadata {"action": "resend"}`, which
+    /// Cognito passes to the triggers on this call only).
+    fn resend<'a>(&'a self, username: &'a str, session: &'a str) -> BoxFuture<'a, Result<Step, IdpError>>;
     fn refresh<'a>(&'a self, refresh_token: &'a str) -> BoxFuture<'a, Result<Tokens, IdpError>>;
     fn revoke<'a>(&'a self, refresh_token: &'a str) -> BoxFuture<'a, Result<(), IdpError>>;
 }
@@ -142,6 +145,33 @@ fn attribute(name: &str, value: &str) -> AttributeType {
     AttributeType::builder().name(name).value(value).build().expect("name is set")
 }
 
+/// The placeholder answer of a resend request (never compared: verify sees the ClientMetadata).
+pub const RESEND_ANSWER: &str = "resend";
+
+impl CognitoIdp {
+    async fn respond(
+        &self,
+        username: &str,
+        session: &str,
+        answer: &str,
+        metadata: Option<(&str, &str)>,
+    ) -> Result<Step, IdpError> {
+        let mut request = self
+            .client
+            .respond_to_auth_challenge()
+            .client_id(&self.client_id)
+            .challenge_name(ChallengeNameType::CustomChallenge)
+            .session(session)
+            .challenge_responses("USERNAME", username)
+            .challenge_responses("ANSWER", answer);
+        if let Some((k, v)) = metadata {
+            request = request.client_metadata(k, v);
+        }
+        let out = request.send().await.map_err(error)?;
+        step(out.session(), out.challenge_parameters(), out.authentication_result())
+    }
+}
+
 impl IdentityProvider for CognitoIdp {
     fn sign_up<'a>(&'a self, user: NewUser<'a>) -> BoxFuture<'a, Result<bool, IdpError>> {
         Box::pin(async move {
@@ -183,20 +213,12 @@ impl IdentityProvider for CognitoIdp {
         session: &'a str,
         code: &'a str,
     ) -> BoxFuture<'a, Result<Step, IdpError>> {
-        Box::pin(async move {
-            let out = self
-                .client
-                .respond_to_auth_challenge()
-                .client_id(&self.client_id)
-                .challenge_name(ChallengeNameType::CustomChallenge)
-                .session(session)
-                .challenge_responses("USERNAME", username)
-                .challenge_responses("ANSWER", code)
-                .send()
-                .await
-                .map_err(error)?;
-            step(out.session(), out.challenge_parameters(), out.authentication_result())
-        })
+        Box::pin(self.respond(username, session, code, None))
+    }
+
+    fn resend<'a>(&'a self, username: &'a str, session: &'a str) -> BoxFuture<'a, Result<Step, IdpError>> {
+        // Cognito requires an ANSWER; the triggers ignore it on a resend request.
+        Box::pin(self.respond(username, session, RESEND_ANSWER, Some(("action", "resend"))))
     }
 
     fn refresh<'a>(&'a self, refresh_token: &'a str) -> BoxFuture<'a, Result<Tokens, IdpError>> {

@@ -20,10 +20,18 @@ pub struct Login {
 }
 
 #[derive(Deserialize)]
+pub struct Resend {
+    pub username: String,
+    pub session: String,
+}
+
+#[derive(Deserialize)]
 pub struct VerifyLogin {
     pub username: String,
     pub code: String,
-    pub session: String,
+    /// The sign-in this browser started; absent when a link is opened in another browser.
+    #[serde(default)]
+    pub session: Option<String>,
     /// Native apps that keep tokens themselves ask for them in the body.
     #[serde(default)]
     pub return_tokens: bool,

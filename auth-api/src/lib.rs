@@ -1,4 +1,4 @@
-//! The auth API apps call: `POST /signup`, `POST /login`, `POST /verify-login`, `GET /me`,
+//! The auth API apps call: `POST /signup`, `POST /login`, `POST /resend`, `POST /verify-login`, `GET /me`,
 //! `POST /refresh`, `POST /logout`, over Cognito's CUSTOM_AUTH through
 //! `aws-sdk-cognitoidentityprovider` (AWS, or `local-cognito` through `AWS_ENDPOINT_URL*`).
 //!
@@ -42,6 +42,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/signup", post(routes::signup))
         .route("/login", post(routes::login))
+        .route("/resend", post(routes::resend))
         .route("/verify-login", post(routes::verify_login))
         .route("/me", get(routes::me))
         .route("/refresh", post(routes::refresh))

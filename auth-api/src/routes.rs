@@ -3,7 +3,7 @@
 use crate::AppState;
 use crate::cookies::{self, ACCESS_TOKEN, CookieSettings, ID_TOKEN, REFRESH_TOKEN};
 use crate::error::ApiError;
-use crate::idp::{NewUser, Step, Tokens};
+use crate::idp::{Challenge, NewUser, Step, Tokens};
 use crate::input;
 use crate::keys::TokenError;
 use axum::Json;
@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+use std::collections::HashMap;
 
 /// A JSON body, or `invalid_request` naming the field serde could not read.
 fn body<T: DeserializeOwned>(parsed: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
@@ -48,9 +49,37 @@ pub async fn signup(
         .into_response())
 }
 
-fn attempts_left(state: &AppState, parameters: &std::collections::HashMap<String, String>) -> u32 {
+/// Tries left in this sign-in: the session's own limit (`MAX_ATTEMPTS`) or the code's limit
+/// across all sessions, whichever is nearer.
+fn attempts_left(state: &AppState, parameters: &HashMap<String, String>) -> u32 {
     let attempt: u32 = parameters.get("attempt").and_then(|a| a.parse().ok()).unwrap_or(1);
-    (state.config.max_attempts + 1).saturating_sub(attempt)
+    let session = (state.config.max_attempts + 1).saturating_sub(attempt);
+    let code = parameters.get("codeAttemptsLeft").and_then(|a| a.parse().ok()).unwrap_or(u32::MAX);
+    session.min(code)
+}
+
+/// What every answer that carries a challenge says: where the email went, when, until when the
+/// code works, when a new email may be asked for, and whether this call sent one.
+fn challenge_body(state: &AppState, challenge: &Challenge) -> Value {
+    let p = &challenge.parameters;
+    let fallback = || {
+        let at = chrono::Utc::now() + chrono::Duration::seconds(state.config.code_ttl_seconds);
+        at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
+    json!({
+        "session": challenge.session,
+        "destination": p.get("email"),
+        "code_length": p.get("codeLength").and_then(|l| l.parse::<u32>().ok()),
+        "attempts_left": attempts_left(state, p),
+        "expires_at": p.get("expiresAt").cloned().unwrap_or_else(fallback),
+        "sent_at": p.get("sentAt"),
+        "resend_at": p.get("resendAt"),
+        "new_email": p.get("newEmail").is_some_and(|n| n == "true"),
+    })
+}
+
+fn unexpected_tokens() -> ApiError {
+    ApiError::new(StatusCode::BAD_GATEWAY, "upstream_error", "Unexpected answer from the identity provider.")
 }
 
 pub async fn login(
@@ -60,25 +89,42 @@ pub async fn login(
     let b = body(parsed)?;
     let username = input::username(&b.username)?;
     let step = state.idp.start_sign_in(username).await.map_err(|e| ApiError::from_sign_in(&e))?;
-    let Step::Challenge(challenge) = step else {
-        // define never issues tokens on an empty session; anything else is a broken pool.
-        return Err(ApiError::new(
-            StatusCode::BAD_GATEWAY,
-            "upstream_error",
-            "Unexpected answer from the identity provider.",
-        ));
-    };
-    let p = &challenge.parameters;
-    let expires_at = chrono::Utc::now() + chrono::Duration::seconds(state.config.code_ttl_seconds);
+    // define never issues tokens on an empty session; anything else is a broken pool.
+    let Step::Challenge(challenge) = step else { return Err(unexpected_tokens()) };
     tracing::info!("sign-in started");
-    Ok(Json(json!({
-        "session": challenge.session,
-        "destination": p.get("email"),
-        "code_length": p.get("codeLength").and_then(|l| l.parse::<u32>().ok()),
-        "attempts_left": attempts_left(&state, p),
-        "expires_at": expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-    }))
-    .into_response())
+    Ok(Json(challenge_body(&state, &challenge)).into_response())
+}
+
+/// "Email me a new code": allowed once the last email is a minute old and within the hourly
+/// budget; otherwise refused with the wait, and the emailed code keeps working.
+pub async fn resend(
+    State(state): State<AppState>,
+    parsed: Result<Json<input::Resend>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let b = body(parsed)?;
+    let username = input::username(&b.username)?;
+    let step = state.idp.resend(username, input::session(&b.session)?).await.map_err(|e| ApiError::from_sign_in(&e))?;
+    let Step::Challenge(challenge) = step else { return Err(unexpected_tokens()) };
+    let p = &challenge.parameters;
+    let retry_after = p.get("retryAfter").and_then(|r| r.parse::<i64>().ok()).unwrap_or(60);
+    let with_challenge = |e: ApiError| {
+        let Value::Object(fields) = challenge_body(&state, &challenge) else { unreachable!("an object") };
+        fields.into_iter().fold(e, |e, (k, v)| e.with(&k, v))
+    };
+    tracing::info!(outcome = p.get("resend").map(String::as_str).unwrap_or("none"), "resend asked for");
+    match p.get("resend").map(String::as_str) {
+        Some("sent") => Ok(Json(challenge_body(&state, &challenge)).into_response()),
+        Some("too_soon") => Err(with_challenge(
+            ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "resend_too_soon",
+                format!("The last email went out moments ago. You can ask for a new one in {retry_after} seconds."),
+            )
+            .with("retry_after", retry_after),
+        )),
+        Some("over_budget") => Err(with_challenge(ApiError::too_many_emails(retry_after))),
+        _ => Err(unexpected_tokens()),
+    }
 }
 
 fn token_body(tokens: &Tokens, refresh: Option<&str>) -> Value {
@@ -93,25 +139,41 @@ pub async fn verify_login(
 ) -> Result<Response, ApiError> {
     let b = body(parsed)?;
     let username = input::username(&b.username)?;
-    let step = state
-        .idp
-        .answer(username, input::session(&b.session)?, input::code(&b.code)?)
-        .await
-        .map_err(|e| ApiError::from_sign_in(&e))?;
+    let code = input::code(&b.code)?;
+    let (session, from_link) = match b.session.as_deref() {
+        Some(session) => (input::session(session)?.to_string(), false),
+        None => {
+            // A link opened in a browser that did not ask for it: start a sign-in here. It
+            // reuses the emailed code and sends nothing, unless that code is dead, in which case
+            // the trigger has just emailed a new one and this link cannot work.
+            let step = state.idp.start_sign_in(username).await.map_err(|e| ApiError::from_sign_in(&e))?;
+            let Step::Challenge(challenge) = step else { return Err(unexpected_tokens()) };
+            if challenge.parameters.get("newEmail").is_some_and(|n| n == "true") {
+                tracing::info!("link for a dead code: a new email went out");
+                return Err(link_expired(&state, &challenge));
+            }
+            (challenge.session, true)
+        }
+    };
+    let step = state.idp.answer(username, &session, code).await.map_err(|e| ApiError::from_sign_in(&e))?;
     match step {
+        Step::Challenge(challenge) if from_link => {
+            tracing::info!("link for an older code");
+            Err(link_expired(&state, &challenge))
+        }
         Step::Challenge(challenge) => {
             let left = attempts_left(&state, &challenge.parameters);
             tracing::info!(attempts_left = left, "wrong code");
-            Err(ApiError::new(
+            let Value::Object(fields) = challenge_body(&state, &challenge) else { unreachable!("an object") };
+            let e = ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "wrong_code",
                 "That code is not right. Check the email and try again.",
-            )
-            .with("session", challenge.session)
-            .with("attempts_left", left))
+            );
+            Err(fields.into_iter().fold(e, |e, (k, v)| e.with(&k, v)))
         }
         Step::Tokens(tokens) => {
-            tracing::info!("signed in");
+            tracing::info!(from_link, "signed in");
             let s = settings(&state, &headers);
             let refresh = tokens.refresh_token.clone().unwrap_or_default();
             let jar = jar
@@ -125,6 +187,18 @@ pub async fn verify_login(
             Ok((jar, Json(answer)).into_response())
         }
     }
+}
+
+/// A link that can no longer sign anyone in (used, expired, or replaced by a newer email). The
+/// answer carries the sign-in this call started, so the page can offer the code field.
+fn link_expired(state: &AppState, challenge: &Challenge) -> ApiError {
+    let message = if challenge.parameters.get("newEmail").is_some_and(|n| n == "true") {
+        "This link has expired or was already used. We have emailed you a new one."
+    } else {
+        "This link is from an older email. Use the link or code in the newest email."
+    };
+    let Value::Object(fields) = challenge_body(state, challenge) else { unreachable!("an object") };
+    fields.into_iter().fold(ApiError::new(StatusCode::GONE, "link_expired", message), |e, (k, v)| e.with(&k, v))
 }
 
 /// The ID token from the cookie, or from `Authorization: Bearer` for native apps.

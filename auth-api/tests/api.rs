@@ -42,9 +42,11 @@ impl Answer {
     }
 }
 
-async fn api_with(session_ttl: i64) -> Api {
+async fn api_with(session_ttl: i64, vars: &[(&str, &str)]) -> Api {
     let queue = MemoryMailQueue::default();
-    let env = Env::from_pairs([("MAIL_QUEUE_URL", "memory"), ("LOGIN_URL", "http://localhost:4000/verify-login")]);
+    let mut pairs = vec![("MAIL_QUEUE_URL", "memory"), ("LOGIN_URL", "http://localhost:4000/verify-login")];
+    pairs.extend_from_slice(vars);
+    let env = Env::from_pairs(pairs);
     let triggers = InProcessTriggers::from_env(&env, queue.clone()).unwrap();
     let pool = local_cognito::spawn(
         |c| c.session_ttl = chrono::Duration::seconds(session_ttl),
@@ -65,7 +67,7 @@ async fn api_with(session_ttl: i64) -> Api {
 }
 
 async fn api() -> Api {
-    api_with(180).await
+    api_with(180, &[]).await
 }
 
 async fn call(app: &axum::Router, method: &str, path: &str, body: Option<Value>, headers: &[(&str, &str)]) -> Answer {
@@ -119,6 +121,80 @@ impl Api {
         assert_eq!(done.status, StatusCode::OK, "{}", done.body);
         done
     }
+}
+
+#[tokio::test]
+async fn a_second_login_reuses_the_email_and_a_resend_waits_a_minute() {
+    let api = api().await;
+    api.sign_up("olga").await;
+    let first = api.post("/login", json!({"username": "olga"})).await;
+    let second = api.post("/login", json!({"username": "olga"})).await;
+    assert_eq!((first.body["new_email"].as_bool(), second.body["new_email"].as_bool()), (Some(true), Some(false)));
+    assert_eq!(first.body["sent_at"], second.body["sent_at"]);
+    assert_eq!(api.queue.jobs().len(), 1);
+
+    let resend = api.post("/resend", json!({"username": "olga", "session": second.body["session"]})).await;
+    assert_eq!(
+        (resend.status.as_u16(), resend.body["error"].as_str()),
+        (429, Some("resend_too_soon")),
+        "{}",
+        resend.body
+    );
+    let wait = resend.body["retry_after"].as_i64().unwrap();
+    assert!((1..=60).contains(&wait), "{}", resend.body);
+    assert!(resend.body["message"].as_str().unwrap().contains(&format!("{wait} seconds")));
+    assert_eq!(api.queue.jobs().len(), 1, "no email");
+    // The emailed code still works, in the session the refused resend handed back.
+    let done = api
+        .post("/verify-login", json!({"username": "olga", "session": resend.body["session"], "code": api.last_code()}))
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    let missing = api.post("/resend", json!({"username": "olga"})).await;
+    assert_eq!(missing.body["field"], "session");
+}
+
+#[tokio::test]
+async fn a_link_opened_elsewhere_signs_in_once_then_says_it_expired_and_emails_a_new_one() {
+    let api = api().await;
+    api.sign_up("pia").await;
+    api.post("/login", json!({"username": "pia"})).await;
+    let code = api.last_code();
+    // Another browser: no session, just the link's username and code.
+    let elsewhere = api.post("/verify-login", json!({"username": "pia", "code": code})).await;
+    assert_eq!(elsewhere.status, StatusCode::OK, "{}", elsewhere.body);
+    assert!(elsewhere.cookie("id_token").contains("HttpOnly"));
+    assert_eq!(api.queue.jobs().len(), 1, "the link sent nothing");
+
+    let again = api.post("/verify-login", json!({"username": "pia", "code": code})).await;
+    assert_eq!((again.status.as_u16(), again.body["error"].as_str()), (410, Some("link_expired")), "{}", again.body);
+    assert_eq!(again.body["new_email"], true);
+    assert!(again.body["session"].is_string(), "the page can offer the new email's code");
+    assert_eq!(api.queue.jobs().len(), 2, "a used code is replaced at the next sign-in");
+    let newest = api.last_code();
+    let typed =
+        api.post("/verify-login", json!({"username": "pia", "session": again.body["session"], "code": newest})).await;
+    assert_eq!(typed.status, StatusCode::OK, "{}", typed.body);
+}
+
+#[tokio::test]
+async fn over_the_email_budget_login_says_when_to_come_back() {
+    let api = api_with(180, &[("MAX_EMAILS_PER_HOUR", "1")]).await;
+    api.signed_in("quinn").await;
+    let refused = api.post("/login", json!({"username": "quinn"})).await;
+    assert_eq!(
+        (refused.status.as_u16(), refused.body["error"].as_str()),
+        (429, Some("too_many_emails")),
+        "{}",
+        refused.body
+    );
+    assert_eq!(refused.body["message"], "Too many emails; try again in 60 minutes.");
+    assert!((3590..=3600).contains(&refused.body["retry_after"].as_i64().unwrap()));
+    let unknown = api.post("/login", json!({"username": "nobody"})).await;
+    assert_eq!(unknown.status, StatusCode::OK, "an unknown user has a budget of its own");
+    let unknown_again = api
+        .post("/verify-login", json!({"username": "nobody", "session": unknown.body["session"], "code": "000000"}))
+        .await;
+    assert_eq!(unknown_again.body["error"], "wrong_code");
 }
 
 fn cookie_header(answer: &Answer) -> String {
@@ -180,8 +256,21 @@ async fn login_answers_alike_for_known_and_unknown_usernames() {
     for a in [&known, &unknown] {
         assert_eq!(a.status, StatusCode::OK, "{}", a.body);
         let keys: Vec<&String> = a.body.as_object().unwrap().keys().collect();
-        assert_eq!(keys, ["attempts_left", "code_length", "destination", "expires_at", "session"]);
+        assert_eq!(
+            keys,
+            [
+                "attempts_left",
+                "code_length",
+                "destination",
+                "expires_at",
+                "new_email",
+                "resend_at",
+                "sent_at",
+                "session"
+            ]
+        );
         assert_eq!(a.body["code_length"], 6);
+        assert_eq!(a.body["new_email"], true);
         assert_eq!(a.body["attempts_left"], 3);
         assert!(chrono::DateTime::parse_from_rfc3339(a.body["expires_at"].as_str().unwrap()).is_ok());
     }
@@ -217,7 +306,7 @@ async fn wrong_codes_count_down_then_ask_for_a_new_email() {
 
 #[tokio::test]
 async fn an_expired_session_asks_for_a_new_email() {
-    let api = api_with(1).await;
+    let api = api_with(1, &[]).await;
     api.sign_up("erin").await;
     let login = api.post("/login", json!({"username": "erin"})).await;
     tokio::time::sleep(std::time::Duration::from_millis(1300)).await;
@@ -339,6 +428,9 @@ impl IdentityProvider for Refusing {
         Box::pin(async { Err(self.0.clone()) })
     }
     fn answer<'a>(&'a self, _: &'a str, _: &'a str, _: &'a str) -> Fut<'a, Step> {
+        Box::pin(async { Err(self.0.clone()) })
+    }
+    fn resend<'a>(&'a self, _: &'a str, _: &'a str) -> Fut<'a, Step> {
         Box::pin(async { Err(self.0.clone()) })
     }
     fn refresh<'a>(&'a self, _: &'a str) -> Fut<'a, Tokens> {

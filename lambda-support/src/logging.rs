@@ -6,12 +6,13 @@ use std::str::FromStr;
 /// function runs at, so raising `AWS_LAMBDA_LOG_LEVEL` to debug a problem cannot leak secrets.
 /// `lambda_runtime` and `lambda_http` log every raw event and response at TRACE/DEBUG (codes,
 /// answers, session strings, tokens, addresses); `reqwest` and `rustls` log connection details.
-const WIRE_LOGGING_CRATES: [&str; 15] = [
+const WIRE_LOGGING_CRATES: [&str; 16] = [
     "aws_smithy_runtime",
     "aws_smithy_runtime_api",
     "aws_smithy_http_client",
     "aws_sdk_sqs",
     "aws_sdk_sesv2",
+    "aws_sdk_dynamodb",
     "aws_sdk_cognitoidentityprovider",
     "aws_config",
     "hyper",

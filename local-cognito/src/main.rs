@@ -21,8 +21,18 @@ reached through the SDK's standard variables (AWS_ENDPOINT_URL, AWS_REGION, ...)
 over the Lambda Runtime API, one warm process per function.";
 
 /// Variables handed to the trigger binaries (beyond this process's environment, which they inherit).
-const TRIGGER_VARIABLES: [&str; 6] =
-    ["MAIL_QUEUE_URL", "LOGIN_URL", "SIGN_IN_URL", "MAX_ATTEMPTS", "CODE_LENGTH", "CODE_TTL_SECONDS"];
+const TRIGGER_VARIABLES: [&str; 10] = [
+    "MAIL_QUEUE_URL",
+    "LOGIN_URL",
+    "SIGN_IN_URL",
+    "MAX_ATTEMPTS",
+    "CODE_LENGTH",
+    "CODE_TTL_SECONDS",
+    "AUTH_STATE_TABLE",
+    "RESEND_AFTER_SECONDS",
+    "MAX_EMAILS_PER_HOUR",
+    "MAX_WRONG_ANSWERS_PER_CODE",
+];
 
 struct Args {
     listen: String,
@@ -100,7 +110,14 @@ async fn main() -> ExitCode {
         let sqs = aws_sdk_sqs::Client::new(&lambda_support::sdk_config(triggers::mail_queue::TIMEOUTS).await);
         let queue_url = env.required("MAIL_QUEUE_URL").unwrap_or_else(exit_on_config_error).to_string();
         let queue = SqsMailQueue::new(sqs, queue_url);
-        Arc::new(InProcessTriggers::from_env(&env, queue).unwrap_or_else(exit_on_config_error))
+        // The auth state in DynamoDB when a table is named, else in this process.
+        match env.optional("AUTH_STATE_TABLE") {
+            Some(table) => {
+                let store = triggers::auth_state::store::dynamo_from_env(table.to_string()).await;
+                Arc::new(InProcessTriggers::with_store(&env, queue, store).unwrap_or_else(exit_on_config_error))
+            }
+            None => Arc::new(InProcessTriggers::from_env(&env, queue).unwrap_or_else(exit_on_config_error)),
+        }
     };
     let pool = match UserPool::new(config, Arc::new(MemoryStore::default()), triggers) {
         Ok(pool) => Arc::new(pool),

@@ -7,10 +7,13 @@ use lambda_support::{ConfigError, Env};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use triggers::auth_state::Limits;
+use triggers::auth_state::store::{AuthStateStore, MemoryStore};
 use triggers::create::{CreateChallenge, CreateConfig};
 use triggers::define::DefineConfig;
 use triggers::mail_queue::MailQueue;
 use triggers::post_confirmation::{SendWelcome, WelcomeConfig};
+use triggers::verify::VerifyChallenge;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Trigger {
@@ -71,24 +74,34 @@ pub trait TriggerRunner: Send + Sync {
 }
 
 /// The triggers as library calls in this process, over a mail queue of the caller's choice (SQS
-/// through the SDK, or the local stack's own queue).
-pub struct InProcessTriggers<Q> {
+/// through the SDK, or the local stack's own queue) and an auth-state store (in memory by
+/// default, or DynamoDB).
+pub struct InProcessTriggers<Q, S = MemoryStore> {
     define: DefineConfig,
-    create: CreateChallenge<Q>,
+    create: CreateChallenge<Q, S>,
+    verify: VerifyChallenge<S>,
     welcome: Option<SendWelcome<Q>>,
 }
 
-impl<Q: MailQueue + Clone + 'static> InProcessTriggers<Q> {
-    /// The same variables the Lambda functions read. `SIGN_IN_URL` is optional here: without it
-    /// the pool has no post-confirmation trigger (no welcome email).
+impl<Q: MailQueue + Clone + 'static> InProcessTriggers<Q, MemoryStore> {
+    /// The same variables the Lambda functions read, with the auth state in this process.
+    /// `SIGN_IN_URL` is optional here: without it the pool has no post-confirmation trigger (no
+    /// welcome email).
     pub fn from_env(env: &Env, queue: Q) -> Result<Self, ConfigError> {
+        Self::with_store(env, queue, MemoryStore::new())
+    }
+}
+
+impl<Q: MailQueue + Clone + 'static, S: AuthStateStore + Clone + 'static> InProcessTriggers<Q, S> {
+    pub fn with_store(env: &Env, queue: Q, store: S) -> Result<Self, ConfigError> {
         let welcome = match env.optional("SIGN_IN_URL") {
             Some(_) => Some(SendWelcome::new(WelcomeConfig::from_env(env)?, queue.clone())),
             None => None,
         };
         Ok(InProcessTriggers {
             define: DefineConfig::from_env(env)?,
-            create: CreateChallenge::new(CreateConfig::from_env(env)?, queue),
+            create: CreateChallenge::new(CreateConfig::from_env(env)?, queue, store.clone()),
+            verify: VerifyChallenge::new(Limits::from_env(env)?, store),
             welcome,
         })
     }
@@ -104,7 +117,7 @@ fn answer<R: Serialize>(result: Result<R, triggers::TriggerError>) -> Result<Val
     serde_json::to_value(response).map_err(|e| TriggerFailure::Unavailable(e.to_string()))
 }
 
-impl<Q: MailQueue + 'static> TriggerRunner for InProcessTriggers<Q> {
+impl<Q: MailQueue + 'static, S: AuthStateStore + 'static> TriggerRunner for InProcessTriggers<Q, S> {
     fn has(&self, trigger: Trigger) -> bool {
         trigger != Trigger::PostConfirmation || self.welcome.is_some()
     }
@@ -115,7 +128,7 @@ impl<Q: MailQueue + 'static> TriggerRunner for InProcessTriggers<Q> {
             match trigger {
                 Trigger::PreSignUp => answer(triggers::pre_sign_up::handle(parse(trigger, event)?)),
                 Trigger::DefineAuthChallenge => answer(triggers::define::handle(parse(trigger, event)?, &self.define)),
-                Trigger::VerifyAuthChallenge => answer(triggers::verify::handle(parse(trigger, event)?)),
+                Trigger::VerifyAuthChallenge => answer(self.verify.handle(parse(trigger, event)?, now).await),
                 Trigger::CreateAuthChallenge => answer(self.create.handle(parse(trigger, event)?, now).await),
                 Trigger::PostConfirmation => match &self.welcome {
                     Some(welcome) => answer(welcome.handle(parse(trigger, event)?, now).await),

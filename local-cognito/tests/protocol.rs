@@ -212,13 +212,13 @@ async fn client_metadata_reaches_only_the_triggers_cognito_passes_it_to() {
     let verify = &e.events(Trigger::VerifyAuthChallenge)[0];
     assert_eq!(verify["request"]["clientMetadata"], json!({"from": "respond"}));
     assert_eq!(verify["request"]["challengeAnswer"], "000000");
-    assert!(verify["request"]["privateChallengeParameters"]["code"].is_string());
+    assert!(verify["request"]["privateChallengeParameters"].is_object(), "what create returned, passed on");
     let define = &e.events(Trigger::DefineAuthChallenge)[1];
     assert_eq!(define["request"]["clientMetadata"], json!({"from": "respond"}));
     let round = &define["request"]["session"][0];
     assert_eq!(round["challengeName"], "CUSTOM_CHALLENGE");
     assert_eq!(round["challengeResult"], false);
-    assert!(round["challengeMetadata"].as_str().unwrap().starts_with("CODE-"));
+    assert!(round["challengeMetadata"].as_str().unwrap().starts_with("RESENDS-"));
     assert_eq!(e.events(Trigger::CreateAuthChallenge)[1]["request"]["clientMetadata"], json!({"from": "respond"}));
 }
 

@@ -43,6 +43,7 @@ async function verify(p, code) {
 
 function explain(answer) {
   const b = answer.body || {};
+  if (b.error === 'too_many_emails' || b.error === 'resend_too_soon' || b.error === 'link_expired') return b.message;
   if (b.error === 'wrong_code') {
     return `That code is not right. ${b.attempts_left} ${b.attempts_left === 1 ? 'try' : 'tries'} left.`;
   }
@@ -54,10 +55,15 @@ function explain(answer) {
 
 const pages = {
   'sign-in'() {
+    const time = (t) => new Date(t).toLocaleTimeString();
     const showCode = (p) => {
       $('step-username').hidden = true;
       $('step-code').hidden = false;
-      $('sent-to').textContent = `We sent a sign-in link and a ${p.code_length}-digit code to ${p.destination}. It works until ${new Date(p.expires_at).toLocaleTimeString()}.`;
+      const what = `a sign-in link and a ${p.code_length}-digit code to ${p.destination}`;
+      const sent = p.sent_at ? ` at ${time(p.sent_at)}` : '';
+      $('sent-to').textContent = p.new_email === false
+        ? `We already sent ${what}${sent}, and it still works: use that email. It works until ${time(p.expires_at)}.`
+        : `We sent ${what}${sent}. It works until ${time(p.expires_at)}.`;
       $('code-heading').focus();
     };
     const showUsername = () => {
@@ -102,10 +108,23 @@ const pages = {
         $('new-email').focus();
       }
     });
-    $('new-email').addEventListener('click', () => {
+    $('new-email').addEventListener('click', async () => {
       const p = pending();
-      localStorage.removeItem(PENDING);
-      if (p) { start(p.username); } else { showUsername(); $('username').focus(); }
+      if (!p) { showUsername(); $('username').focus(); return; }
+      if (!p.session) { localStorage.removeItem(PENDING); start(p.username); return; }
+      say('Asking for a new email…');
+      const answer = await api('/resend', { username: p.username, session: p.session });
+      const b = answer.body || {};
+      if (answer.status === 200) {
+        const next = { ...p, ...b };
+        localStorage.setItem(PENDING, JSON.stringify(next));
+        showCode(next);
+        say('We sent a new email. Use the newest one: the code in the earlier email no longer works.');
+        return;
+      }
+      if (b.session) localStorage.setItem(PENDING, JSON.stringify({ ...p, ...b }));
+      if (b.error === 'sign_in_failed' || b.error === 'session_expired') { localStorage.removeItem(PENDING); start(p.username); return; }
+      fail(explain(answer));
     });
   },
 
@@ -129,30 +148,39 @@ const pages = {
   },
 
   async 'verify-login'() {
-    const query = new URLSearchParams(location.search);
-    const username = query.get('username');
-    const code = query.get('code');
-    // The code leaves the address bar (and any later Referer) at once.
+    // Link format 2 keeps the secret in the fragment, which no request carries; format 1 (query)
+    // links may still sit in mailboxes.
+    const params = new URLSearchParams(location.hash.length > 1 ? location.hash.slice(1) : location.search);
+    const username = params.get('username');
+    const code = params.get('code');
+    // The code leaves the address bar (and history) at once.
     history.replaceState(null, '', '/verify-login');
+    const stop = (text) => { $('status').textContent = ''; fail(text); $('fallback').hidden = false; };
+    if (!username || !code) { stop('This link is incomplete. Copy the whole link from the email, or type the code.'); return; }
     const p = pending();
-    if (!username || !code) { $('status').textContent = ''; fail('This link is incomplete. Copy the whole link from the email, or type the code.'); return; }
-    if (!p || p.username.toLowerCase() !== username.toLowerCase()) {
-      $('verify-heading').textContent = 'Open this link where you asked for it';
-      $('status').textContent = '';
-      $('elsewhere-code').textContent = spaced(code);
-      $('elsewhere').hidden = false;
-      $('verify-heading').focus();
+    if (p && p.session && p.username.toLowerCase() === username.toLowerCase()) {
+      // This browser asked for the email: finish the sign-in it started.
+      const answer = await verify(p, code);
+      if (answer) stop(`${explain(answer)} You can also type the code on the sign-in page.`);
       return;
     }
-    if (!p.session) {
-      $('status').textContent = '';
-      fail('This sign-in can no longer be completed. Ask for a new email on the sign-in page.');
-      return;
-    }
-    const answer = await verify(p, code);
-    if (!answer) return;
+    // Opened somewhere else (another browser, another device): sign in here on an explicit click,
+    // so nothing that merely fetches or renders the page can use the code.
     $('status').textContent = '';
-    fail(`${explain(answer)} You can also type the code on the sign-in page.`);
+    $('confirm-user').textContent = username;
+    $('confirm').hidden = false;
+    $('confirm-button').focus();
+    $('confirm-button').addEventListener('click', async () => {
+      $('confirm-button').disabled = true;
+      say('Signing in…');
+      const answer = await api('/verify-login', { username, code });
+      if (answer.status === 200) { localStorage.removeItem(PENDING); location.assign('/account'); return; }
+      $('confirm').hidden = true;
+      const b = answer.body || {};
+      // The API started a sign-in here: the sign-in page can take the newest email's code.
+      if (b.session) localStorage.setItem(PENDING, JSON.stringify({ username, ...b }));
+      stop(explain(answer));
+    }, { once: true });
   },
 
   async account() {

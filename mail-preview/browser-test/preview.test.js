@@ -51,7 +51,7 @@ test('a designer previews, resizes, darkens and reads the text of an email', asy
     await frame.locator('td', { hasText: '905127' }).first().waitFor();
     assert.equal(await frame.locator('html').getAttribute('lang'), 'de');
     assert.equal(await frame.locator('a', { hasText: 'Bei Acme anmelden' }).getAttribute('href'),
-      'https://app.example.com/verify-login?username=maximiliane.theodora.wolkenstein-oberhausen.rheinfelden&code=905127');
+      'https://app.example.com/verify-login#v=2&username=maximiliane.theodora.wolkenstein-oberhausen.rheinfelden&code=905127');
     await page.screenshot({ path: `${SHOTS}/preview-desktop.png` });
 
     // Mobile width: the frame is 375 px and the email fits without sideways scrolling.
@@ -80,7 +80,7 @@ test('a designer previews, resizes, darkens and reads the text of an email', asy
     assert.equal(await page.isVisible('#frame'), false);
     const text = await page.textContent('#panel-text');
     assert.match(text, /905 127/);
-    assert.match(text, /https:\/\/app\.example\.com\/verify-login\?username=maximiliane\.theodora/);
+    assert.match(text, /https:\/\/app\.example\.com\/verify-login#v=2&username=maximiliane\.theodora/);
     await page.screenshot({ path: `${SHOTS}/preview-text.png` });
 
     // The raw MIME tab and the .eml download link.

@@ -84,7 +84,7 @@ async fn the_exact_request_the_sdk_sends() {
     assert_eq!(simple["Body"]["Html"]["Charset"], "UTF-8");
     assert!(html.starts_with("<!DOCTYPE html>") && html.contains("<html lang=\"de\""));
     assert!(html.contains(">004217</td>") && text.contains("004 217"));
-    let link = "https://app.example.com/verify-login?username=Zo%C3%AB%2Btest%26x%3D1&code=004217";
+    let link = "https://app.example.com/verify-login#v=2&username=Zo%C3%AB%2Btest%26x%3D1&code=004217";
     assert!(text.contains(link) && html.contains(&link.replace('&', "&#38;")));
 }
 

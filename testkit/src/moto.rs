@@ -94,6 +94,46 @@ impl Moto {
         MailQueues { url, arn, dlq_url }
     }
 
+    /// The auth-state table as the CDK app deploys it (partition key `pk`, TTL on `expires_at`,
+    /// on-demand); returns its name.
+    pub async fn auth_state_table(&self, dynamodb: &aws_sdk_dynamodb::Client, name: &str) -> String {
+        use aws_sdk_dynamodb::types::{
+            AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TimeToLiveSpecification,
+        };
+        dynamodb
+            .create_table()
+            .table_name(name)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name("pk")
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .unwrap(),
+            )
+            .key_schema(KeySchemaElement::builder().attribute_name("pk").key_type(KeyType::Hash).build().unwrap())
+            .send()
+            .await
+            .expect("create table");
+        dynamodb
+            .update_time_to_live()
+            .table_name(name)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder().attribute_name("expires_at").enabled(true).build().unwrap(),
+            )
+            .send()
+            .await
+            .expect("enable TTL");
+        name.to_string()
+    }
+
+    /// The `auth-state` table, created through a client of its own; returns its name for
+    /// `AUTH_STATE_TABLE`.
+    pub async fn create_auth_state_table(&self) -> String {
+        let dynamodb = aws_sdk_dynamodb::Client::new(&self.sdk_config().await);
+        self.auth_state_table(&dynamodb, "auth-state").await
+    }
+
     /// Verifies a sending domain in SES v2 (moto verifies domain identities at once).
     pub async fn verify_domain(&self, ses: &aws_sdk_sesv2::Client, domain: &str) {
         ses.create_email_identity().email_identity(domain).send().await.expect("create email identity");

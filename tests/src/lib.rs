@@ -2,6 +2,10 @@
 //! set-up: a moto server with the mail queue, local-cognito on a loopback port running the real
 //! triggers (in this process) against that queue, the real SDK client, and the mailer.
 
+use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
+use aws_sdk_cognitoidentityprovider::operation::initiate_auth::InitiateAuthOutput;
+use aws_sdk_cognitoidentityprovider::operation::respond_to_auth_challenge::RespondToAuthChallengeOutput;
+use aws_sdk_cognitoidentityprovider::types::{AuthFlowType, ChallengeNameType};
 use aws_sdk_sqs::types::QueueAttributeName;
 use lambda_support::Env;
 use local_cognito::store::MemoryStore;
@@ -13,13 +17,20 @@ use mailer::config::MailerConfig;
 use mailer::ses::SesSender;
 use std::sync::Arc;
 use testkit::{Moto, sqs_event};
+use triggers::auth_state::UserState;
+use triggers::auth_state::store::DynamoStore;
 use triggers::mail_queue::SqsMailQueue;
+
+pub type Answer = Result<RespondToAuthChallengeOutput, (String, String)>;
 
 pub const LOGIN_URL: &str = "http://localhost:4000/verify-login";
 
 pub struct CognitoStack {
     pub moto: Moto,
     pub sqs: aws_sdk_sqs::Client,
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    /// The auth-state table on moto the triggers use (through the real DynamoDB adapter).
+    pub table: String,
     pub queue_url: String,
     pub pool: Arc<UserPool>,
     pub cognito: aws_sdk_cognitoidentityprovider::Client,
@@ -29,6 +40,11 @@ pub struct CognitoStack {
 impl CognitoStack {
     /// `configure` may change the pool's defaults (e.g. a short session lifetime).
     pub async fn start(configure: impl FnOnce(&mut PoolConfig)) -> CognitoStack {
+        Self::start_with(configure, &[]).await
+    }
+
+    /// Like [`CognitoStack::start`], with extra trigger variables (limits, code length, ...).
+    pub async fn start_with(configure: impl FnOnce(&mut PoolConfig), vars: &[(&str, &str)]) -> CognitoStack {
         let moto = Moto::start();
         let config = moto.sdk_config().await;
         let sqs = aws_sdk_sqs::Client::new(&config);
@@ -43,9 +59,14 @@ impl CognitoStack {
             .expect("create queue")
             .queue_url
             .expect("queue url");
-        let env = Env::from_pairs([("MAIL_QUEUE_URL", queue_url.as_str()), ("LOGIN_URL", LOGIN_URL)]);
-        let triggers = InProcessTriggers::from_env(&env, SqsMailQueue::new(sqs.clone(), queue_url.clone()))
-            .expect("trigger config");
+        let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+        let table = moto.auth_state_table(&dynamodb, "auth-state").await;
+        let store = DynamoStore::new(dynamodb.clone(), table.clone());
+        let mut pairs = vec![("MAIL_QUEUE_URL", queue_url.as_str()), ("LOGIN_URL", LOGIN_URL)];
+        pairs.extend_from_slice(vars);
+        let env = Env::from_pairs(pairs);
+        let queue = SqsMailQueue::new(sqs.clone(), queue_url.clone());
+        let triggers = InProcessTriggers::with_store(&env, queue, store).expect("trigger config");
         let pool = local_cognito::spawn(configure, Arc::new(MemoryStore::default()), Arc::new(triggers))
             .await
             .expect("local-cognito on loopback");
@@ -54,7 +75,7 @@ impl CognitoStack {
             MailerConfig::from_env(&Env::from_pairs([("MAIL_FROM", "Acme <no-reply@acme.example>")])).unwrap(),
             SesSender::new(ses),
         );
-        CognitoStack { moto, sqs, queue_url, pool, cognito, mailer }
+        CognitoStack { moto, sqs, dynamodb, table, queue_url, pool, cognito, mailer }
     }
 
     pub fn client_id(&self) -> &str {
@@ -106,6 +127,54 @@ impl CognitoStack {
             self.delete(m).await;
         }
         self.moto.sent_emails()
+    }
+
+    /// `InitiateAuth` (CUSTOM_AUTH) through the real SDK: the challenge, or Cognito's error
+    /// type and message.
+    pub async fn initiate(&self, username: &str) -> Result<InitiateAuthOutput, (String, String)> {
+        self.cognito
+            .initiate_auth()
+            .client_id(self.client_id())
+            .auth_flow(AuthFlowType::CustomAuth)
+            .auth_parameters("USERNAME", username)
+            .send()
+            .await
+            .map_err(|e| (e.code().unwrap_or("?").to_string(), e.message().unwrap_or("").to_string()))
+    }
+
+    /// `RespondToAuthChallenge` with `answer`, or (when `resend`) the auth API's resend request:
+    /// `ClientMetadata {"action": "resend"}`.
+    pub async fn respond(&self, username: &str, session: &str, answer: &str, resend: bool) -> Answer {
+        let mut request = self
+            .cognito
+            .respond_to_auth_challenge()
+            .client_id(self.client_id())
+            .challenge_name(ChallengeNameType::CustomChallenge)
+            .session(session)
+            .challenge_responses("USERNAME", username)
+            .challenge_responses("ANSWER", answer);
+        if resend {
+            request = request.client_metadata("action", "resend");
+        }
+        request.send().await.map_err(|e| (e.code().unwrap_or("?").to_string(), e.message().unwrap_or("").to_string()))
+    }
+
+    /// Moves every item of the auth-state table `seconds` into the past, as if that much time had
+    /// gone by (the triggers read the clock; the test cannot wait an hour).
+    pub async fn age_auth_state(&self, seconds: i64) {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        let items = self.dynamodb.scan().table_name(&self.table).send().await.expect("scan").items.unwrap_or_default();
+        for mut item in items {
+            let Some(AttributeValue::S(json)) = item.get("state") else { panic!("no state") };
+            let mut state: UserState = serde_json::from_str(json).unwrap();
+            if let Some(code) = state.code.as_mut() {
+                code.sent_at -= seconds;
+                code.expires_at -= seconds;
+            }
+            state.emails.iter_mut().for_each(|t| *t -= seconds);
+            item.insert("state".into(), AttributeValue::S(serde_json::to_string(&state).unwrap()));
+            self.dynamodb.put_item().table_name(&self.table).set_item(Some(item)).send().await.expect("put");
+        }
     }
 
     async fn receive(&self) -> Vec<aws_sdk_sqs::types::Message> {

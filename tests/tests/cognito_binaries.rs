@@ -1,6 +1,7 @@
 //! The same sign-in with the triggers as the real binaries: local-cognito hosts the Lambda
 //! Runtime API for each function and keeps one warm process per trigger, as Lambda does; the
-//! create trigger's process sends to moto's SQS through the SDK's standard variables.
+//! create trigger's process sends to moto's SQS through the SDK's standard variables, and create
+//! and verify share the per-user state in moto's DynamoDB (reuse, single use).
 
 use aws_sdk_cognitoidentityprovider::types::{AuthFlowType, ChallengeNameType};
 use local_cognito::runtime_api::BinaryTriggers;
@@ -19,6 +20,7 @@ async fn a_sign_in_through_the_trigger_binaries_over_the_runtime_api() {
     env.extend([
         ("MAIL_QUEUE_URL".to_string(), queue_url.clone()),
         ("LOGIN_URL".to_string(), e2e::LOGIN_URL.to_string()),
+        ("AUTH_STATE_TABLE".to_string(), moto.create_auth_state_table().await),
         ("SIGN_IN_URL".to_string(), "http://localhost:4000/".to_string()),
         ("AWS_LAMBDA_LOG_LEVEL".to_string(), "WARN".to_string()),
     ]);
@@ -63,6 +65,20 @@ async fn a_sign_in_through_the_trigger_binaries_over_the_runtime_api() {
         .expect("a login email");
     assert_eq!(jobs.iter().find(|j| j.content.template_name() == "login_link").unwrap().locale.as_str(), "de");
 
+    let initiate = || {
+        cognito
+            .initiate_auth()
+            .client_id(&client_id)
+            .auth_flow(AuthFlowType::CustomAuth)
+            .auth_parameters("USERNAME", "hana")
+            .send()
+    };
+    // A second device asks while the code is active: the binaries reuse it from the table.
+    let again = initiate().await.expect("a second sign-in");
+    assert_eq!(again.challenge_parameters().unwrap()["newEmail"], "false");
+    let more = sqs.receive_message().queue_url(&queue_url).max_number_of_messages(10).send().await.unwrap();
+    assert!(more.messages().is_empty(), "no second email");
+
     let respond = |session: String, answer: String| {
         cognito
             .respond_to_auth_challenge()
@@ -75,6 +91,11 @@ async fn a_sign_in_through_the_trigger_binaries_over_the_runtime_api() {
     };
     let wrong = respond(started.session().unwrap().to_string(), "000000".into()).await.expect("verify (binary)");
     assert_eq!(wrong.challenge_parameters().unwrap()["attempt"], "2");
-    let done = respond(wrong.session().unwrap().to_string(), code).await.expect("the emailed code");
+    let done = respond(wrong.session().unwrap().to_string(), code.clone()).await.expect("the emailed code");
     assert!(done.authentication_result().and_then(|r| r.id_token()).is_some());
+
+    // Used: the session the second device holds cannot sign in with it again.
+    let replay = respond(again.session().unwrap().to_string(), code).await.expect("verify (binary)");
+    assert!(replay.authentication_result().is_none(), "a used code signs nobody in");
+    assert_eq!(replay.challenge_parameters().unwrap()["attempt"], "2");
 }

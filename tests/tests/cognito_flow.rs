@@ -5,38 +5,15 @@
 use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
 use aws_sdk_cognitoidentityprovider::operation::initiate_auth::InitiateAuthOutput;
 use aws_sdk_cognitoidentityprovider::types::{AuthFlowType, ChallengeNameType};
-use e2e::{CognitoStack, code_in};
+use e2e::{Answer, CognitoStack, code_in};
 use std::collections::HashMap;
 
 async fn start_sign_in(stack: &CognitoStack, username: &str) -> InitiateAuthOutput {
-    stack
-        .cognito
-        .initiate_auth()
-        .client_id(stack.client_id())
-        .auth_flow(AuthFlowType::CustomAuth)
-        .auth_parameters("USERNAME", username)
-        .send()
-        .await
-        .expect("InitiateAuth")
+    stack.initiate(username).await.expect("InitiateAuth")
 }
 
-type Answer = Result<
-    aws_sdk_cognitoidentityprovider::operation::respond_to_auth_challenge::RespondToAuthChallengeOutput,
-    (String, String),
->;
-
 async fn answer(stack: &CognitoStack, username: &str, session: &str, code: &str) -> Answer {
-    stack
-        .cognito
-        .respond_to_auth_challenge()
-        .client_id(stack.client_id())
-        .challenge_name(ChallengeNameType::CustomChallenge)
-        .session(session)
-        .challenge_responses("USERNAME", username)
-        .challenge_responses("ANSWER", code)
-        .send()
-        .await
-        .map_err(|e| (e.code().unwrap_or("?").to_string(), e.message().unwrap_or("").to_string()))
+    stack.respond(username, session, code, false).await
 }
 
 fn sign_in_failed() -> (String, String) {
@@ -154,8 +131,9 @@ async fn an_expired_session_and_a_replayed_session_string_are_refused() {
     let err = answer(&stack, "dave", started.session().unwrap(), &code).await.unwrap_err();
     assert_eq!(err, ("NotAuthorizedException".into(), "Invalid session for the user, session is expired.".into()));
 
+    // The code outlives the session: a new sign-in reuses it and sends nothing.
     let fresh = start_sign_in(&stack, "dave").await;
-    let code = stack.code_from_queue().await;
+    assert!(stack.take_jobs().await.is_empty());
     let session = fresh.session().unwrap();
     let wrong = answer(&stack, "dave", session, "999999").await.unwrap();
     assert!(wrong.session().is_some());

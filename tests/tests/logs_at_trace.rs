@@ -83,6 +83,7 @@ async fn a_full_run_at_trace_logs_no_code_session_token_or_address() {
     cognito_env.extend([
         ("MAIL_QUEUE_URL".to_string(), queue_url.clone()),
         ("LOGIN_URL".to_string(), e2e::LOGIN_URL.to_string()),
+        ("AUTH_STATE_TABLE".to_string(), moto.create_auth_state_table().await),
     ]);
     let cognito_port = free_port();
     let listen = format!("127.0.0.1:{cognito_port}");
@@ -164,6 +165,15 @@ async fn a_full_run_at_trace_logs_no_code_session_token_or_address() {
             .await
             .unwrap();
     assert_eq!(done.status(), 200);
+    // The link opened again elsewhere (no session): the code is used, so a new email goes out;
+    // then a resend within the minute is refused. Both paths touch the auth-state table.
+    let again = post("/verify-login", serde_json::json!({"username": "tracey", "code": code}), None).await.unwrap();
+    assert_eq!(again.status(), 410);
+    let again: serde_json::Value = again.json().await.unwrap();
+    let third_session = again["session"].as_str().unwrap().to_string();
+    let resend =
+        post("/resend", serde_json::json!({"username": "tracey", "session": third_session}), None).await.unwrap();
+    assert_eq!(resend.status(), 429);
     let tokens = set_cookies(&done);
     assert_eq!(tokens.len(), 3);
     let cookie_header: String = tokens.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
@@ -191,6 +201,7 @@ async fn a_full_run_at_trace_logs_no_code_session_token_or_address() {
         ("email", email.to_string()),
         ("first session", first_session),
         ("second session", second_session),
+        ("third session", third_session),
     ];
     secrets.extend(tokens.iter().chain(&new_tokens).map(|(k, v)| (k.as_str(), v.clone())));
     for (name, text) in &logs {

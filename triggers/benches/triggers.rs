@@ -12,7 +12,7 @@ fn benches(c: &mut Criterion) {
         b.iter(|| code.matches(black_box("482 913")))
     });
     let session = [Round::Custom { correct: false }, Round::Custom { correct: true }];
-    c.bench_function("define: decide on a 2-round session", |b| b.iter(|| decide(black_box(&session), 3)));
+    c.bench_function("define: decide on a 2-round session", |b| b.iter(|| decide(black_box(&session), 3, 0)));
     let url = LoginUrl::parse("https://app.example.com/verify-login?next=%2F").unwrap();
     c.bench_function("build sign-in link", |b| b.iter(|| url.link_for(black_box("Zoë+test&x=1"), "482913")));
     let define_event =

@@ -1,25 +1,27 @@
-//! create-auth-challenge: makes (or, on a retry, reuses) the one-time code, puts a `login_link`
-//! mail job on the queue, and tells Cognito what to show and what to check.
+//! create-auth-challenge: asks the shared auth state what this round does (reuse the active code,
+//! send a new one, or refuse: [`crate::auth_state::start`]), puts a `login_link` mail job on the
+//! queue when a code is sent, and tells the client when its email went out.
 
+use crate::auth_state::store::{AuthStateStore, UserKey, update};
+use crate::auth_state::{self, ActiveCode, Limits, ResendRefused, Start};
 use crate::code::{self, OneTimeCode};
 use crate::decoy::{LatencyMirror, masked_address_for_unknown_user};
 use crate::link::LoginUrl;
 use crate::mail_queue::MailQueue;
-use crate::{CUSTOM_CHALLENGE, TriggerError};
-use aws_lambda_events::event::cognito::{
-    CognitoEventUserPoolsChallengeResult, CognitoEventUserPoolsCreateAuthChallenge,
-};
-use chrono::{DateTime, Utc};
+use crate::{CUSTOM_CHALLENGE, TriggerError, resend};
+use aws_lambda_events::event::cognito::CognitoEventUserPoolsCreateAuthChallenge;
+use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 use lambda_support::{ConfigError, Env};
 use mail_job::{JobId, LoginLinkData, MailContent, MailJob, Recipient, mask_email};
 use tokio::time::Instant;
 
-/// Challenge metadata is carried by Cognito from round to round (and never shown to the client):
-/// it holds the code so a retry in the same session can reuse it.
-const METADATA_PREFIX: &str = "CODE-";
-
 /// `CODE_TTL_SECONDS` bounds: a Cognito session lives 3 to 15 minutes.
 pub const TTL_RANGE: std::ops::RangeInclusive<i64> = 60..=900;
+
+/// How a refused sign-in reads inside Cognito's `UserLambdaValidationException` message
+/// ("CreateAuthChallenge failed with error TooManyEmails retryAfter=720."): the auth API looks for
+/// it (auth-api/src/error.rs), so it is a contract.
+pub const REFUSAL: &str = "TooManyEmails retryAfter=";
 
 #[derive(Debug, Clone)]
 pub struct CreateConfig {
@@ -27,6 +29,7 @@ pub struct CreateConfig {
     pub login_url: LoginUrl,
     pub code_length: usize,
     pub code_ttl_seconds: i64,
+    pub limits: Limits,
 }
 
 impl CreateConfig {
@@ -39,20 +42,26 @@ impl CreateConfig {
             login_url,
             code_length: env.integer_in("CODE_LENGTH", 6, code::LENGTH_RANGE)?,
             code_ttl_seconds: env.integer_in("CODE_TTL_SECONDS", 180, TTL_RANGE)?,
+            limits: Limits::from_env(env)?,
         })
     }
 }
 
-/// The use case, built once per process with its queue adapter.
-pub struct CreateChallenge<Q> {
+/// The use case, built once per process with its queue and state-store adapters.
+pub struct CreateChallenge<Q, S> {
     config: CreateConfig,
     queue: Q,
+    store: S,
     latency: LatencyMirror,
 }
 
-impl<Q: MailQueue> CreateChallenge<Q> {
-    pub fn new(config: CreateConfig, queue: Q) -> Self {
-        CreateChallenge { config, queue, latency: LatencyMirror::default() }
+fn rfc3339(t: i64) -> String {
+    Utc.timestamp_opt(t, 0).single().unwrap_or_default().to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+impl<Q: MailQueue, S: AuthStateStore> CreateChallenge<Q, S> {
+    pub fn new(config: CreateConfig, queue: Q, store: S) -> Self {
+        CreateChallenge { config, queue, store, latency: LatencyMirror::default() }
     }
 
     pub async fn handle(
@@ -60,72 +69,125 @@ impl<Q: MailQueue> CreateChallenge<Q> {
         mut event: CognitoEventUserPoolsCreateAuthChallenge,
         now: DateTime<Utc>,
     ) -> Result<CognitoEventUserPoolsCreateAuthChallenge, TriggerError> {
-        let header = &event.cognito_event_user_pools_header;
-        if header.trigger_source.is_none() {
-            return Err("malformed CreateAuthChallenge event: no triggerSource".into());
-        }
+        let (username, key) = UserKey::of_event(&event.cognito_event_user_pools_header, "CreateAuthChallenge")?;
+        let username = username.to_string();
         if event.request.challenge_name.as_deref() != Some(CUSTOM_CHALLENGE) {
             return Err("CreateAuthChallenge called for a challenge other than CUSTOM_CHALLENGE".into());
         }
-        let username = header
-            .user_name
-            .clone()
-            .filter(|u| !u.is_empty())
-            .ok_or("malformed CreateAuthChallenge event: no userName")?;
         let request = &event.request;
-        let reused = code_from_session(&request.session);
-        let is_retry = reused.is_some();
-        let code = match reused {
-            Some(code) => code,
-            None => OneTimeCode::generate(self.config.code_length)?,
-        };
-
-        let hint = if request.user_not_found {
-            if !is_retry {
-                // The real path's only slow step is the queue send; wait as long as one would take.
-                tokio::time::sleep(self.latency.sample()).await;
-            }
-            masked_address_for_unknown_user(&username)
+        let email = if request.user_not_found {
+            None
         } else {
             let email = request.user_attributes.get("email").map(|e| e.trim()).filter(|e| e.contains('@'));
-            let email = email.ok_or("this user has no usable email address")?.to_string();
-            if is_retry {
-                tracing::info!("retry within the session: code reused, no new email");
-            } else {
-                let job = self.login_job(
-                    &username,
-                    &email,
-                    request.user_attributes.get("name"),
-                    request.user_attributes.get("locale"),
-                    &code,
-                    now,
-                );
-                let started = Instant::now();
-                self.queue
-                    .enqueue(&job)
-                    .await
-                    .inspect_err(|e| tracing::error!(job_id = %job.id, error = %e, "mail job not enqueued"))?;
-                self.latency.record(started.elapsed());
-                tracing::info!(job_id = %job.id, template = job.content.template_name(), locale = %job.locale, "mail job enqueued");
+            Some(email.ok_or("this user has no usable email address")?.to_string())
+        };
+        let wants_resend = resend::requested(&request.client_metadata);
+        let resends = resend::count(&request.session, &request.client_metadata);
+
+        // Drawn before the state is read, so a failing RNG fails the round before anything changes.
+        let fresh = OneTimeCode::generate(self.config.code_length)?;
+        let (limits, ttl) = (self.config.limits, self.config.code_ttl_seconds);
+        let outcome = update(&self.store, &key, |state| {
+            auth_state::start(state, now.timestamp(), ttl, &limits, wants_resend, || fresh.clone())
+        })
+        .await?;
+
+        let (code, refused, sent_now) = match outcome {
+            Start::Refused { retry_after } => {
+                tracing::warn!(retry_after, "sign-in refused: the user's hourly email budget is spent");
+                lambda_support::metrics::emit(&[], &[("SignInsRefused", lambda_support::metrics::Unit::Count, 1.0)]);
+                return Err(format!("{REFUSAL}{retry_after}").into());
             }
-            mask_email(&email)
+            Start::Reuse { code, refused } => {
+                tracing::info!(resend_refused = ?refused, "active code reused: no new email");
+                (code, refused, false)
+            }
+            Start::Send(code) => {
+                self.deliver(&key, &username, email.as_deref(), request, &code, now).await?;
+                (code, None, true)
+            }
         };
 
-        // Which answer this challenge asks for (1 = the first), so a client can say how many
-        // tries are left; the same for unknown users, since their sessions count alike.
-        let attempt =
-            request.session.iter().flatten().filter(|e| e.challenge_name.as_deref() == Some(CUSTOM_CHALLENGE)).count()
-                + 1;
+        let hint = match &email {
+            Some(email) => mask_email(email),
+            None => masked_address_for_unknown_user(&username),
+        };
+        // Which answer this challenge asks for (1 = the first) in this session, resend requests
+        // not counted, and how many wrong answers the code itself can still take.
+        let rounds =
+            request.session.iter().flatten().filter(|e| e.challenge_name.as_deref() == Some(CUSTOM_CHALLENGE)).count();
+        let attempt = rounds.saturating_sub(resends) + 1;
+        let mut public = vec![
+            ("email", hint),
+            ("codeLength", code.digits.len().to_string()),
+            ("attempt", attempt.to_string()),
+            ("codeAttemptsLeft", code.wrong_answers_left(&limits).to_string()),
+            ("sentAt", rfc3339(code.sent_at)),
+            ("expiresAt", rfc3339(code.expires_at)),
+            ("resendAt", rfc3339(code.sent_at + limits.resend_after_seconds)),
+            ("newEmail", sent_now.to_string()),
+        ];
+        if wants_resend {
+            let (answer, retry_after) = match refused {
+                None => ("sent", None),
+                Some(ResendRefused::TooSoon { retry_after }) => ("too_soon", Some(retry_after)),
+                Some(ResendRefused::OverBudget { retry_after }) => ("over_budget", Some(retry_after)),
+            };
+            public.push(("resend", answer.to_string()));
+            public.extend(retry_after.map(|r| ("retryAfter", r.to_string())));
+        }
         let response = &mut event.response;
-        response.public_challenge_parameters = [
-            ("email".to_string(), hint),
-            ("codeLength".to_string(), code.len().to_string()),
-            ("attempt".to_string(), attempt.to_string()),
-        ]
-        .into();
-        response.private_challenge_parameters = [("code".to_string(), code.as_str().to_string())].into();
-        response.challenge_metadata = Some(format!("{METADATA_PREFIX}{}", code.as_str()));
+        response.public_challenge_parameters = public.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        // The answer is checked against the shared state, not against anything in the session.
+        response.private_challenge_parameters = Default::default();
+        response.challenge_metadata = Some(resend::metadata(resends));
         Ok(event)
+    }
+
+    /// Sends the new code's email (or, for an unknown user, waits as long as a send takes). A
+    /// failed send takes the code back out of the state, so the next sign-in makes a new one
+    /// instead of reusing a code nobody received.
+    async fn deliver(
+        &self,
+        key: &UserKey,
+        username: &str,
+        email: Option<&str>,
+        request: &aws_lambda_events::event::cognito::CognitoEventUserPoolsCreateAuthChallengeRequest,
+        code: &ActiveCode,
+        now: DateTime<Utc>,
+    ) -> Result<(), TriggerError> {
+        let Some(email) = email else {
+            // The real path's only slow step is the queue send; wait as long as one would take.
+            tokio::time::sleep(self.latency.sample()).await;
+            return Ok(());
+        };
+        let job = self.login_job(
+            username,
+            email,
+            request.user_attributes.get("name"),
+            request.user_attributes.get("locale"),
+            code,
+            now,
+        );
+        let started = Instant::now();
+        if let Err(e) = self.queue.enqueue(&job).await {
+            tracing::error!(job_id = %job.id, error = %e, "mail job not enqueued");
+            let withdrawn = update(&self.store, key, |mut state| {
+                if state.code.as_ref() == Some(code) {
+                    state.code = None;
+                    state.emails.retain(|&t| t != code.sent_at);
+                }
+                ((), state)
+            })
+            .await;
+            if let Err(e) = withdrawn {
+                tracing::error!(error = %e, "the unsent code could not be withdrawn; it expires on its own");
+            }
+            return Err(e.into());
+        }
+        self.latency.record(started.elapsed());
+        tracing::info!(job_id = %job.id, template = job.content.template_name(), locale = %job.locale, "mail job enqueued");
+        Ok(())
     }
 
     fn login_job(
@@ -134,7 +196,7 @@ impl<Q: MailQueue> CreateChallenge<Q> {
         email: &str,
         name: Option<&String>,
         locale: Option<&String>,
-        code: &OneTimeCode,
+        code: &ActiveCode,
         now: DateTime<Utc>,
     ) -> MailJob {
         MailJob {
@@ -142,8 +204,8 @@ impl<Q: MailQueue> CreateChallenge<Q> {
             id: JobId::random(),
             content: MailContent::LoginLink(LoginLinkData {
                 username: username.to_string(),
-                code: code.as_str().to_string(),
-                link: self.config.login_url.link_for(username, code.as_str()),
+                code: code.digits.clone(),
+                link: self.config.login_url.link_for(username, &code.digits),
             }),
             locale: mail_job::Locale::from_attribute(locale.map(String::as_str)),
             to: Recipient {
@@ -151,20 +213,10 @@ impl<Q: MailQueue> CreateChallenge<Q> {
                 name: Some(name.filter(|n| !n.trim().is_empty()).map_or(username, |n| n.as_str()).to_string()),
             },
             created_at: now,
-            expires_at: Some(now + chrono::Duration::seconds(self.config.code_ttl_seconds)),
+            // The expiry the email states is the one the state enforces.
+            expires_at: Utc.timestamp_opt(code.expires_at, 0).single(),
         }
     }
-}
-
-/// The code of the latest custom round that carried one: a retry in the same session must show
-/// the same code the email already holds.
-fn code_from_session(session: &[Option<CognitoEventUserPoolsChallengeResult>]) -> Option<OneTimeCode> {
-    session
-        .iter()
-        .rev()
-        .flatten()
-        .filter(|e| e.challenge_name.as_deref() == Some(CUSTOM_CHALLENGE))
-        .find_map(|e| e.challenge_metadata.as_deref()?.strip_prefix(METADATA_PREFIX).and_then(OneTimeCode::from_digits))
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! define-auth-challenge: the state machine that decides, from the session so far, whether to
 //! issue another custom challenge, issue tokens, or fail.
 
-use crate::{CUSTOM_CHALLENGE, TriggerError};
+use crate::{CUSTOM_CHALLENGE, TriggerError, resend};
 use aws_lambda_events::event::cognito::{
     CognitoEventUserPoolsChallengeResult, CognitoEventUserPoolsDefineAuthChallenge,
 };
@@ -51,18 +51,24 @@ impl Round {
 
 /// The rules of design.md. Tokens are issued only when every round is a custom challenge, the
 /// last one was answered correctly, no earlier one was (that session should already have ended)
-/// and the session is within the attempt limit. Everything unexpected fails.
-pub fn decide(session: &[Round], max_attempts: usize) -> Decision {
+/// and the session is within the attempt limit. `resends` of the failed rounds were requests for a
+/// new email ([`crate::resend`]), not answers: they do not count against `max_attempts`, and a
+/// session may make at most [`resend::MAX_PER_SESSION`]. Everything unexpected fails.
+pub fn decide(session: &[Round], max_attempts: usize, resends: usize) -> Decision {
     let Some((last, earlier)) = session.split_last() else {
         return Decision::Challenge;
     };
     let earlier_all_wrong = earlier.iter().all(|r| *r == Round::Custom { correct: false });
-    if !earlier_all_wrong || session.len() > max_attempts {
+    if !earlier_all_wrong || resends > resend::MAX_PER_SESSION || resends > earlier.len() + 1 {
+        return Decision::Fail;
+    }
+    let answers = session.len() - resends;
+    if answers > max_attempts {
         return Decision::Fail;
     }
     match last {
         Round::Custom { correct: true } => Decision::IssueTokens,
-        Round::Custom { correct: false } if session.len() < max_attempts => Decision::Challenge,
+        Round::Custom { correct: false } if answers < max_attempts => Decision::Challenge,
         _ => Decision::Fail,
     }
 }
@@ -77,8 +83,9 @@ pub fn handle(
         return Err("malformed DefineAuthChallenge event: no triggerSource".into());
     }
     let rounds: Vec<Round> = event.request.session.iter().map(|e| Round::from_entry(e.as_ref())).collect();
-    let decision = decide(&rounds, config.max_attempts);
-    tracing::info!(rounds = rounds.len(), ?decision, "define auth challenge");
+    let resends = resend::count(&event.request.session, &event.request.client_metadata);
+    let decision = decide(&rounds, config.max_attempts, resends);
+    tracing::info!(rounds = rounds.len(), resends, ?decision, "define auth challenge");
     let metric = match decision {
         Decision::Challenge if rounds.is_empty() => Some("SignInsStarted"),
         Decision::Challenge => None,

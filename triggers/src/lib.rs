@@ -1,9 +1,11 @@
 //! The Cognito CUSTOM_AUTH triggers of passwordless sign-in.
 //!
-//! Pure rules live in [`code`], [`define`], [`link`], [`verify`] and [`pre_sign_up`]; [`create`]
-//! holds the create-challenge use case generic over the [`mail_queue::MailQueue`] port, whose SQS
-//! adapter is [`mail_queue::SqsMailQueue`]. The binaries in `src/bin/` only wire these together.
+//! Pure rules live in [`code`], [`define`], [`link`], [`auth_state`], [`resend`] and
+//! [`pre_sign_up`]; [`create`] and [`verify`] hold the use cases, generic over the
+//! [`mail_queue::MailQueue`] port (SQS adapter [`mail_queue::SqsMailQueue`]) and the
+//! [`auth_state::store::AuthStateStore`] port (DynamoDB adapter [`auth_state::store::DynamoStore`]). The binaries in `src/bin/` only wire these together.
 
+pub mod auth_state;
 pub mod code;
 pub mod create;
 pub mod decoy;
@@ -14,6 +16,7 @@ pub mod link;
 pub mod mail_queue;
 pub mod post_confirmation;
 pub mod pre_sign_up;
+pub mod resend;
 pub mod verify;
 
 /// The only challenge name this flow issues and accepts.

@@ -1,40 +1,41 @@
-//! The sign-in link: `LOGIN_URL` plus percent-encoded `username` and `code` query parameters.
+//! The sign-in link, format 2: `LOGIN_URL` plus a fragment `v=2&username=…&code=…`
+//! (percent-encoded). The secret sits in the fragment, which browsers never send: a mail scanner's
+//! GET, a proxy log or a `Referer` never sees it, and the page's script finishes the sign-in only
+//! on an explicit action. Format 1 (query parameters) is no longer produced (docs/mail-job.md).
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use url::Url;
 
+/// The link format this build writes; the page reads `v` to know how to read the rest.
+pub const LINK_FORMAT: u32 = 2;
+
 /// Everything but RFC 3986 "unreserved" characters is encoded, so `+`, `&`, `=` and spaces in a
-/// username survive every query-string decoder (form decoders read `+` as a space).
-const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+/// username survive every decoder (`URLSearchParams` reads `+` as a space).
+const VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 /// `LOGIN_URL`, checked at start-up: absolute, https (plain http only for a loopback host, for
-/// local development), and not already carrying `username` or `code`.
+/// local development), and without a fragment (the link's own goes there).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginUrl(Url);
 
 impl LoginUrl {
     pub fn parse(raw: &str) -> Result<Self, String> {
         let url = parse_web_url(raw)?;
-        if url.query_pairs().any(|(k, _)| k == "username" || k == "code") {
-            return Err("the URL already has a `username` or `code` query parameter".into());
+        if url.fragment().is_some() {
+            return Err("the URL has a fragment (#...): the sign-in link puts its secret there (link format 2)".into());
         }
         Ok(LoginUrl(url))
     }
 
-    /// The link for one sign-in. Existing query parameters and any fragment are kept; the new
-    /// parameters are appended with `&` when there is a query already.
+    /// The link for one sign-in. Any query of `LOGIN_URL` is kept as it is.
     pub fn link_for(&self, username: &str, code: &str) -> String {
         let mut url = self.0.clone();
-        let ours = format!(
-            "username={}&code={}",
-            utf8_percent_encode(username, QUERY_VALUE),
-            utf8_percent_encode(code, QUERY_VALUE)
+        let fragment = format!(
+            "v={LINK_FORMAT}&username={}&code={}",
+            utf8_percent_encode(username, VALUE),
+            utf8_percent_encode(code, VALUE)
         );
-        let query = match url.query() {
-            Some(existing) if !existing.is_empty() => format!("{existing}&{ours}"),
-            _ => ours,
-        };
-        url.set_query(Some(&query));
+        url.set_fragment(Some(&fragment));
         url.into()
     }
 
@@ -63,30 +64,26 @@ pub fn parse_web_url(raw: &str) -> Result<Url, String> {
 mod tests {
     use super::*;
 
-    fn pairs(link: &str) -> Vec<(String, String)> {
-        Url::parse(link).unwrap().query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+    fn fragment_pairs(link: &str) -> Vec<(String, String)> {
+        let url = Url::parse(link).unwrap();
+        url::form_urlencoded::parse(url.fragment().unwrap().as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect()
     }
 
     #[test]
-    fn parameters_are_appended_with_question_mark_or_ampersand() {
+    fn the_secret_goes_into_the_fragment_and_the_query_stays() {
         let plain = LoginUrl::parse("https://app.example.com/verify-login").unwrap();
         assert_eq!(
             plain.link_for("alice", "482913"),
-            "https://app.example.com/verify-login?username=alice&code=482913"
+            "https://app.example.com/verify-login#v=2&username=alice&code=482913"
         );
         let with_query = LoginUrl::parse("https://app.example.com/login?next=%2Fhome").unwrap();
-        assert_eq!(
-            with_query.link_for("alice", "482913"),
-            "https://app.example.com/login?next=%2Fhome&username=alice&code=482913"
-        );
-        let empty_query = LoginUrl::parse("https://app.example.com/login?").unwrap();
-        assert_eq!(empty_query.link_for("a", "123456"), "https://app.example.com/login?username=a&code=123456");
-    }
-
-    #[test]
-    fn a_fragment_stays_after_the_query() {
-        let spa = LoginUrl::parse("https://app.example.com/#/verify").unwrap();
-        assert_eq!(spa.link_for("bob", "123456"), "https://app.example.com/?username=bob&code=123456#/verify");
+        let link = with_query.link_for("alice", "482913");
+        assert_eq!(link, "https://app.example.com/login?next=%2Fhome#v=2&username=alice&code=482913");
+        // What a GET of the link sends: path and query only.
+        let url = Url::parse(&link).unwrap();
+        assert!(!url[..url::Position::AfterQuery].contains("482913"));
     }
 
     #[test]
@@ -94,14 +91,15 @@ mod tests {
         let url = LoginUrl::parse("https://app.example.com/verify-login?x=1").unwrap();
         for name in ["Zoë+test&x=1", "a b", "名前", "x=y#z", "100%", "o'neil\"<>"] {
             let link = url.link_for(name, "004217");
-            assert!(!link[link.find('?').unwrap()..].contains('+'), "{link}");
-            let got = pairs(&link);
+            assert!(!link[link.find('#').unwrap()..].contains('+'), "{link}");
+            let got = fragment_pairs(&link);
+            assert_eq!(got[0], ("v".to_string(), "2".to_string()));
             assert_eq!(got[1], ("username".to_string(), name.to_string()), "{link}");
             assert_eq!(got[2], ("code".to_string(), "004217".to_string()));
         }
         assert_eq!(
             url.link_for("Zoë+test&x=1", "004217"),
-            "https://app.example.com/verify-login?x=1&username=Zo%C3%AB%2Btest%26x%3D1&code=004217"
+            "https://app.example.com/verify-login?x=1#v=2&username=Zo%C3%AB%2Btest%26x%3D1&code=004217"
         );
     }
 
@@ -110,8 +108,7 @@ mod tests {
         assert!(LoginUrl::parse("http://app.example.com/verify").is_err());
         assert!(LoginUrl::parse("javascript:alert(1)").is_err());
         assert!(LoginUrl::parse("/relative/path").is_err());
-        assert!(LoginUrl::parse("https://app.example.com/v?code=1").is_err());
-        assert!(LoginUrl::parse("https://app.example.com/v?username=x").is_err());
+        assert!(LoginUrl::parse("https://app.example.com/#/verify").unwrap_err().contains("fragment"));
         assert!(LoginUrl::parse("http://localhost:3000/verify-login").is_ok());
         assert!(LoginUrl::parse("http://127.0.0.1:3000/verify-login").is_ok());
     }

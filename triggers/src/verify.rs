@@ -1,85 +1,132 @@
-//! verify-auth-challenge: is the answer the code? Normalised, compared in constant time.
+//! verify-auth-challenge: is the answer the user's active code? Checked against the shared auth
+//! state, where a wrong answer is counted against the code and a correct one uses it up, both
+//! with a conditional write (two sessions answering at once: exactly one wins).
 
-use crate::TriggerError;
-use crate::code::OneTimeCode;
+use crate::auth_state::store::{AuthStateStore, UserKey, update};
+use crate::auth_state::{self, Limits, Verdict};
+use crate::{TriggerError, resend};
 use aws_lambda_events::event::cognito::CognitoEventUserPoolsVerifyAuthChallenge;
+use chrono::{DateTime, Utc};
 
-pub fn handle(
-    mut event: CognitoEventUserPoolsVerifyAuthChallenge,
-) -> Result<CognitoEventUserPoolsVerifyAuthChallenge, TriggerError> {
-    if event.cognito_event_user_pools_header.trigger_source.is_none() {
-        return Err("malformed VerifyAuthChallenge event: no triggerSource".into());
+pub struct VerifyChallenge<S> {
+    store: S,
+    limits: Limits,
+}
+
+impl<S: AuthStateStore> VerifyChallenge<S> {
+    pub fn new(limits: Limits, store: S) -> Self {
+        VerifyChallenge { store, limits }
     }
-    let request = &event.request;
-    // Without the expected code there is nothing to compare with: a broken chain, not a wrong answer.
-    let expected = request
-        .private_challenge_parameters
-        .get("code")
-        .and_then(|c| OneTimeCode::from_digits(c))
-        .ok_or("VerifyAuthChallenge event has no valid expected code")?;
-    // Only a JSON string can be an answer; a number, object or null is simply wrong.
-    let answer = request.challenge_answer.as_ref().and_then(|a| a.as_str()).unwrap_or("");
-    // The comparison runs for missing users too, so both take the same time.
-    let matches = expected.matches(answer);
-    let correct = matches && !request.user_not_found;
-    tracing::info!(correct, "verify auth challenge");
-    if !correct {
-        lambda_support::metrics::emit(&[], &[("CodesRejected", lambda_support::metrics::Unit::Count, 1.0)]);
+
+    pub async fn handle(
+        &self,
+        mut event: CognitoEventUserPoolsVerifyAuthChallenge,
+        now: DateTime<Utc>,
+    ) -> Result<CognitoEventUserPoolsVerifyAuthChallenge, TriggerError> {
+        let (_, key) = UserKey::of_event(&event.cognito_event_user_pools_header, "VerifyAuthChallenge")?;
+        let request = &event.request;
+        if resend::requested(&request.client_metadata) {
+            // A request for a new email, not an answer: nothing is compared or counted.
+            tracing::info!("resend request");
+            event.response.answer_correct = false;
+            return Ok(event);
+        }
+        // Only a JSON string can be an answer; a number, object or null is simply wrong.
+        let answer = request.challenge_answer.as_ref().and_then(|a| a.as_str()).unwrap_or("");
+        let limits = self.limits;
+        // The same reads and writes run for unknown users, so both take the same time.
+        let verdict =
+            update(&self.store, &key, |state| auth_state::answer(state, now.timestamp(), answer, &limits)).await?;
+        let correct = verdict == Verdict::Correct && !request.user_not_found;
+        tracing::info!(correct, ?verdict, "verify auth challenge");
+        if !correct {
+            lambda_support::metrics::emit(&[], &[("CodesRejected", lambda_support::metrics::Unit::Count, 1.0)]);
+        }
+        event.response.answer_correct = correct;
+        Ok(event)
     }
-    event.response.answer_correct = correct;
-    Ok(event)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth_state::store::MemoryStore;
+    use crate::auth_state::{ActiveCode, UserState};
     use crate::fixtures;
     use serde_json::json;
 
-    fn verdict(name: &str, answer: Option<serde_json::Value>) -> bool {
-        let event = fixtures::edited(name, |v| match answer {
-            Some(a) => v["request"]["challengeAnswer"] = a,
-            None => drop(v["request"].as_object_mut().unwrap().remove("challengeAnswer")),
+    fn now() -> DateTime<Utc> {
+        "2026-11-25T18:00:00Z".parse().unwrap()
+    }
+
+    /// A verifier whose store holds code 482913 for the fixture's user, sent a minute ago.
+    async fn verifier() -> (VerifyChallenge<MemoryStore>, UserKey) {
+        let store = MemoryStore::new();
+        let event = fixtures::event::<CognitoEventUserPoolsVerifyAuthChallenge>("verify_answer.json");
+        let h = &event.cognito_event_user_pools_header;
+        let key = UserKey::new(h.user_pool_id.as_deref().unwrap(), h.user_name.as_deref().unwrap());
+        let t = now().timestamp();
+        let code = ActiveCode { digits: "482913".into(), sent_at: t - 60, expires_at: t + 120, wrong: 0, used: false };
+        store.save(&key, &UserState { code: Some(code), emails: vec![t - 60] }, 0).await.unwrap();
+        (VerifyChallenge::new(Limits::default(), store), key)
+    }
+
+    async fn verdict(v: &VerifyChallenge<MemoryStore>, name: &str, answer: Option<serde_json::Value>) -> bool {
+        let event = fixtures::edited(name, |e| match answer {
+            Some(a) => e["request"]["challengeAnswer"] = a,
+            None => drop(e["request"].as_object_mut().unwrap().remove("challengeAnswer")),
         });
-        handle(event).unwrap().response.answer_correct
+        v.handle(event, now()).await.unwrap().response.answer_correct
     }
 
-    #[test]
-    fn the_fixture_answer_with_a_space_is_correct() {
-        let out = handle(fixtures::event("verify_answer.json")).unwrap();
-        assert!(out.response.answer_correct);
+    #[tokio::test]
+    async fn the_fixture_answer_with_a_space_is_correct_once() {
+        let (v, _) = verifier().await;
+        assert!(v.handle(fixtures::event("verify_answer.json"), now()).await.unwrap().response.answer_correct);
+        assert!(!v.handle(fixtures::event("verify_answer.json"), now()).await.unwrap().response.answer_correct);
     }
 
-    #[test]
-    fn right_and_wrong_answers() {
-        assert!(verdict("verify_answer.json", Some(json!("482-913"))));
-        assert!(!verdict("verify_answer.json", Some(json!("482914"))));
-        assert!(!verdict("verify_answer.json", Some(json!(""))));
-        assert!(!verdict("verify_answer.json", Some(json!("4829130"))));
+    #[tokio::test]
+    async fn wrong_answers_are_counted_against_the_code() {
+        let (v, key) = verifier().await;
+        for wrong in [json!("482914"), json!(""), json!("4829130"), json!(482913), json!(["482913"])] {
+            assert!(!verdict(&v, "verify_answer.json", Some(wrong)).await);
+        }
+        assert_eq!(v.store.load(&key).await.unwrap().state.code.unwrap().wrong, 5);
+        assert!(!verdict(&v, "verify_answer.json", Some(json!("482-913"))).await, "the code is worn out");
     }
 
-    #[test]
-    fn non_string_and_missing_answers_are_wrong_not_errors() {
-        assert!(!verdict("verify_answer.json", Some(json!(482913))));
-        assert!(!verdict("verify_answer.json", Some(json!(["482913"]))));
-        assert!(!verdict("verify_answer.json", Some(json!({"code": "482913"}))));
-        assert!(!verdict("verify_answer.json", Some(serde_json::Value::Null)));
-        assert!(!verdict("verify_answer.json", None));
-        assert!(!handle(fixtures::event("verify_missing_answer.json")).unwrap().response.answer_correct);
+    #[tokio::test]
+    async fn non_string_and_missing_answers_are_wrong_not_errors() {
+        let (v, _) = verifier().await;
+        assert!(!verdict(&v, "verify_answer.json", Some(json!({"code": "482913"}))).await);
+        assert!(!verdict(&v, "verify_answer.json", Some(serde_json::Value::Null)).await);
+        assert!(!verdict(&v, "verify_answer.json", None).await);
+        assert!(!v.handle(fixtures::event("verify_missing_answer.json"), now()).await.unwrap().response.answer_correct);
     }
 
-    #[test]
-    fn a_missing_user_is_never_correct_even_with_the_right_code() {
-        assert!(!handle(fixtures::event("verify_user_not_found.json")).unwrap().response.answer_correct);
+    #[tokio::test]
+    async fn a_resend_request_is_neither_compared_nor_counted() {
+        let (v, key) = verifier().await;
+        let event =
+            fixtures::edited("verify_answer.json", |e| e["request"]["clientMetadata"] = json!({"action": "resend"}));
+        assert!(!v.handle(event, now()).await.unwrap().response.answer_correct);
+        assert_eq!(v.store.load(&key).await.unwrap().state.code.unwrap().wrong, 0);
     }
 
-    #[test]
-    fn no_expected_code_fails_closed() {
-        let event = fixtures::edited("verify_answer.json", |v| v["request"]["privateChallengeParameters"] = json!({}));
-        assert!(handle(event).is_err());
-        let event = fixtures::edited("verify_answer.json", |v| {
-            v["request"]["privateChallengeParameters"] = json!({"code": "abc"})
-        });
-        assert!(handle(event).is_err());
+    #[tokio::test]
+    async fn a_missing_user_is_never_correct_even_with_the_right_code() {
+        let (v, _) = verifier().await;
+        let event = fixtures::edited("verify_answer.json", |e| e["request"]["userNotFound"] = json!(true));
+        assert!(!v.handle(event, now()).await.unwrap().response.answer_correct);
+    }
+
+    #[tokio::test]
+    async fn malformed_events_fail_closed() {
+        let (v, _) = verifier().await;
+        for field in ["triggerSource", "userName", "userPoolId"] {
+            let event = fixtures::edited("verify_answer.json", |e| drop(e.as_object_mut().unwrap().remove(field)));
+            assert!(v.handle(event, now()).await.is_err(), "{field}");
+        }
     }
 }

@@ -7,6 +7,8 @@ mod common;
 use common::received_jobs;
 use serde_json::{Value, json};
 use testkit::{Moto, rie};
+use triggers::auth_state::store::{AuthStateStore, UserKey};
+use triggers::auth_state::{ActiveCode, UserState};
 use triggers::fixtures;
 
 fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -43,14 +45,26 @@ fn define_answers_and_fails_malformed_events_closed() {
     assert!(log["span"]["requestId"].is_string(), "{first_log}");
 }
 
-#[test]
-fn verify_and_pre_sign_up_answer_the_runtime_api() {
-    let verify = rie::run(VERIFY, &[fixtures::json("verify_answer.json"), json!([1, 2])], &[], 20);
-    assert!(verify.ok(0));
+#[tokio::test]
+async fn verify_checks_the_shared_state_on_dynamodb_once() {
+    let (moto, _, _, vars) = queue_on_moto(&[]).await;
+    let store = common::store_on_table(&moto, "auth-state").await;
+    let now = chrono::Utc::now().timestamp();
+    let code = ActiveCode { digits: "482913".into(), sent_at: now, expires_at: now + 180, wrong: 0, used: false };
+    let key = UserKey::new("eu-west-1_AbCdEfGhI", "alice");
+    store.save(&key, &UserState { code: Some(code), emails: vec![now] }, 0).await.unwrap();
+    let events = [fixtures::json("verify_answer.json"), fixtures::json("verify_answer.json"), json!([1, 2])];
+    let verify = tokio::task::spawn_blocking(move || rie::run(VERIFY, &events, &vars, 20)).await.unwrap();
+    assert!(verify.ok(0), "{:?}", verify.raw);
     assert_eq!(verify.body(0)["response"]["answerCorrect"], true);
-    assert!(!verify.ok(1));
+    assert_eq!(verify.body(1)["response"]["answerCorrect"], false, "a used code is dead");
+    assert!(!verify.ok(2));
     assert!(!verify.output().contains("482913"), "{}", verify.output());
+    assert!(store.load(&key).await.unwrap().state.code.unwrap().used);
+}
 
+#[test]
+fn pre_sign_up_answers_the_runtime_api() {
     let sign_up = rie::run(PRE_SIGN_UP, &[fixtures::json("pre_sign_up.json"), json!("")], &[], 20);
     assert!(sign_up.ok(0));
     assert_eq!(sign_up.body(0)["response"]["autoConfirmUser"], true);
@@ -70,15 +84,21 @@ fn bad_configuration_stops_start_up_naming_the_variable() {
     let init_error = create.raw["init_error"].as_str().unwrap();
     assert!(init_error.contains("missing required environment variable LOGIN_URL"), "{init_error}");
     assert!(create.output().contains("LOGIN_URL"));
+
+    let verify = rie::run(VERIFY, &[fixtures::json("verify_answer.json")], &[], 10);
+    assert!(verify.results().is_empty());
+    let init_error = verify.raw["init_error"].as_str().unwrap();
+    assert!(init_error.contains("missing required environment variable AUTH_STATE_TABLE"), "{init_error}");
 }
 
-/// moto with a mail queue, and the variables that point a producer binary at it plus `extra`.
+/// moto with a mail queue and the auth-state table, and the variables that point a producer binary at it plus `extra`.
 async fn queue_on_moto(extra: &[(&str, &str)]) -> (Moto, aws_sdk_sqs::Client, String, Vec<(String, String)>) {
     let moto = Moto::start();
     let sqs = aws_sdk_sqs::Client::new(&moto.sdk_config().await);
     let queue_url = moto.create_queue(&sqs, "mail-jobs").await;
+    common::store_on_table(&moto, "auth-state").await;
     let mut vars = moto.env();
-    vars.extend(env(&[("MAIL_QUEUE_URL", &queue_url)]));
+    vars.extend(env(&[("MAIL_QUEUE_URL", &queue_url), ("AUTH_STATE_TABLE", "auth-state")]));
     vars.extend(env(extra));
     (moto, sqs, queue_url, vars)
 }
@@ -96,18 +116,19 @@ async fn create_sends_one_job_to_sqs_and_keeps_secrets_out_of_its_logs() {
     assert_eq!(report.results().len(), 4, "{:?}", report.raw);
     assert!(report.ok(0) && report.ok(1) && report.ok(2), "{:?}", report.raw);
     assert!(!report.ok(3), "a malformed event is an error");
-    let code = report.body(0)["response"]["privateChallengeParameters"]["code"].as_str().unwrap().to_string();
-    assert_eq!(report.body(1)["response"]["privateChallengeParameters"]["code"], "482913");
+    let public = |i: usize, key: &str| report.body(i)["response"]["publicChallengeParameters"][key].clone();
+    assert_eq!((public(0, "newEmail"), public(1, "newEmail")), (json!("true"), json!("false")));
+    assert_eq!(public(0, "sentAt"), public(1, "sentAt"), "the retry reuses the code of the first email");
 
     let jobs = received_jobs(&sqs, &queue_url).await;
     assert_eq!(jobs.len(), 1, "only the first challenge of a real user sends mail");
     let job = &jobs[0];
     let mail_job::MailContent::LoginLink(data) = &job.content else { panic!("a login_link job") };
-    assert_eq!(data.code, code);
+    let code = data.code.clone();
 
     let logs = report.output();
     assert!(logs.contains(job.id.as_str()), "the job id is logged: {logs}");
-    for secret in [code.as_str(), "482913", "alice@example.com", data.link.as_str(), "verify-login?"] {
+    for secret in [code.as_str(), "482913", "alice@example.com", data.link.as_str(), "verify-login#"] {
         assert!(!logs.contains(secret), "logs leak {secret:?}: {logs}");
     }
 }

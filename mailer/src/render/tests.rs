@@ -31,7 +31,7 @@ fn every_locale_renders_with_a_matching_lang_and_all_parts() {
 #[test]
 fn link_and_code_are_in_both_parts() {
     let email = render(&job("en"), "Acme").unwrap();
-    let link = "https://app.example.com/verify-login?username=alice&code=482913";
+    let link = "https://app.example.com/verify-login#v=2&username=alice&code=482913";
     assert!(email.text.contains(link), "{}", email.text);
     assert!(email.text.contains("482 913"));
     assert!(email.html.contains(&format!("href=\"{}\"", link.replace('&', "&#38;"))), "{}", email.html);

@@ -1,4 +1,5 @@
 use super::*;
+use crate::auth_state::store::MemoryStore;
 use crate::fixtures;
 use crate::mail_queue::QueueError;
 use std::sync::Mutex;
@@ -35,33 +36,56 @@ fn now() -> DateTime<Utc> {
     "2026-11-25T18:00:00Z".parse().unwrap()
 }
 
-fn trigger(queue: MemoryQueue) -> CreateChallenge<MemoryQueue> {
-    CreateChallenge::new(config(), queue)
+fn trigger(queue: MemoryQueue) -> CreateChallenge<MemoryQueue, MemoryStore> {
+    CreateChallenge::new(config(), queue, MemoryStore::new())
+}
+
+fn jobs(t: &CreateChallenge<MemoryQueue, MemoryStore>) -> Vec<MailJob> {
+    t.queue.jobs.lock().unwrap().clone()
+}
+
+fn code_of(job: &MailJob) -> String {
+    let MailContent::LoginLink(data) = &job.content else { panic!("a login_link job") };
+    data.code.clone()
+}
+
+fn public(out: &CognitoEventUserPoolsCreateAuthChallenge, key: &str) -> String {
+    out.response.public_challenge_parameters.get(key).cloned().unwrap_or_else(|| panic!("no {key}"))
+}
+
+fn resend_event() -> CognitoEventUserPoolsCreateAuthChallenge {
+    fixtures::edited("create_retry.json", |v| v["request"]["clientMetadata"] = serde_json::json!({"action": "resend"}))
 }
 
 #[tokio::test]
 async fn a_first_challenge_makes_a_code_and_enqueues_one_job() {
     let t = trigger(MemoryQueue::default());
     let out = t.handle(fixtures::event("create_first_challenge.json"), now()).await.unwrap();
-    let jobs = t.queue.jobs.lock().unwrap();
+    let jobs = jobs(&t);
     assert_eq!(jobs.len(), 1);
     let job = &jobs[0];
-    let code = out.response.private_challenge_parameters["code"].clone();
+    let code = code_of(job);
     assert_eq!(code.len(), 6);
     let MailContent::LoginLink(data) = &job.content else { panic!("a login_link job") };
-    assert_eq!(data.code, code);
     assert_eq!(data.username, "alice");
-    assert_eq!(data.link, format!("https://app.example.com/verify-login?username=alice&code={code}"));
+    assert_eq!(data.link, format!("https://app.example.com/verify-login#v=2&username=alice&code={code}"));
     assert_eq!(job.version, 1);
     assert_eq!(job.locale.as_str(), "fr");
     assert_eq!(job.to.email, "alice@example.com");
     assert_eq!(job.to.name.as_deref(), Some("alice"));
     assert_eq!(job.created_at, now());
     assert_eq!(job.expires_at, Some(now() + chrono::Duration::seconds(180)));
-    assert_eq!(out.response.challenge_metadata, Some(format!("CODE-{code}")));
-    assert_eq!(out.response.public_challenge_parameters["email"], "a***@example.com");
-    assert_eq!(out.response.public_challenge_parameters["codeLength"], "6");
-    assert_eq!(out.response.public_challenge_parameters["attempt"], "1");
+    assert!(out.response.private_challenge_parameters.is_empty(), "the code is checked against the state");
+    assert_eq!(out.response.challenge_metadata.as_deref(), Some("RESENDS-0"));
+    assert_eq!(public(&out, "email"), "a***@example.com");
+    assert_eq!(public(&out, "codeLength"), "6");
+    assert_eq!(public(&out, "attempt"), "1");
+    assert_eq!(public(&out, "codeAttemptsLeft"), "5");
+    assert_eq!(public(&out, "sentAt"), "2026-11-25T18:00:00Z");
+    assert_eq!(public(&out, "expiresAt"), "2026-11-25T18:03:00Z");
+    assert_eq!(public(&out, "resendAt"), "2026-11-25T18:01:00Z");
+    assert_eq!(public(&out, "newEmail"), "true");
+    assert!(!out.response.public_challenge_parameters.contains_key("resend"));
 }
 
 #[tokio::test]
@@ -69,50 +93,84 @@ async fn public_parameters_never_hold_the_code_or_the_address() {
     let t = trigger(MemoryQueue::default());
     for name in ["create_first_challenge.json", "create_unicode_username.json", "create_retry.json"] {
         let out = t.handle(fixtures::event(name), now()).await.unwrap();
-        let code = &out.response.private_challenge_parameters["code"];
         let public = serde_json::to_string(&out.response.public_challenge_parameters).unwrap();
-        assert!(!public.contains(code.as_str()), "{public}");
+        for job in jobs(&t) {
+            assert!(!public.contains(&code_of(&job)), "{public}");
+        }
         assert!(!public.contains("alice@") && !public.contains("zoe+test@"), "{public}");
     }
 }
 
 #[tokio::test]
-async fn a_retry_in_the_session_reuses_the_code_and_sends_nothing() {
+async fn later_sign_ins_and_retries_reuse_the_active_code_and_send_nothing() {
     let t = trigger(MemoryQueue::default());
+    t.handle(fixtures::event("create_first_challenge.json"), now()).await.unwrap();
+    for i in 1..10 {
+        let later = now() + chrono::Duration::seconds(i * 10);
+        let out = t.handle(fixtures::event("create_first_challenge.json"), later).await.unwrap();
+        assert_eq!(
+            (public(&out, "newEmail").as_str(), public(&out, "sentAt").as_str()),
+            ("false", "2026-11-25T18:00:00Z")
+        );
+    }
     let out = t.handle(fixtures::event("create_retry.json"), now()).await.unwrap();
-    assert_eq!(out.response.private_challenge_parameters["code"], "482913");
-    assert_eq!(out.response.challenge_metadata.as_deref(), Some("CODE-482913"));
-    assert_eq!(out.response.public_challenge_parameters["attempt"], "2");
-    assert!(t.queue.jobs.lock().unwrap().is_empty());
+    assert_eq!(public(&out, "attempt"), "2");
+    assert_eq!(jobs(&t).len(), 1, "ten rounds, one email");
 }
 
 #[tokio::test]
-async fn tampered_metadata_is_not_reused() {
+async fn a_resend_is_refused_for_a_minute_then_sends_a_new_code() {
     let t = trigger(MemoryQueue::default());
-    let event = fixtures::edited("create_retry.json", |v| {
-        v["request"]["session"][0]["challengeMetadata"] = "CODE-12ab56".into()
-    });
-    let out = t.handle(event, now()).await.unwrap();
-    assert_ne!(out.response.private_challenge_parameters["code"], "12ab56");
-    assert_eq!(t.queue.jobs.lock().unwrap().len(), 1, "a fresh code means a fresh email");
+    t.handle(fixtures::event("create_first_challenge.json"), now()).await.unwrap();
+    let out = t.handle(resend_event(), now() + chrono::Duration::seconds(59)).await.unwrap();
+    assert_eq!((public(&out, "resend").as_str(), public(&out, "retryAfter").as_str()), ("too_soon", "1"));
+    assert_eq!(public(&out, "newEmail"), "false");
+    assert_eq!(public(&out, "attempt"), "1", "a resend round is not an answer");
+    assert_eq!(out.response.challenge_metadata.as_deref(), Some("RESENDS-1"));
+    let out = t.handle(resend_event(), now() + chrono::Duration::seconds(60)).await.unwrap();
+    assert_eq!((public(&out, "resend").as_str(), public(&out, "newEmail").as_str()), ("sent", "true"));
+    let jobs = jobs(&t);
+    assert_eq!(jobs.len(), 2);
+    assert_eq!(jobs[1].expires_at, Some(now() + chrono::Duration::seconds(240)));
 }
 
 #[tokio::test]
-async fn a_missing_user_gets_the_same_shape_and_no_job() {
+async fn over_the_hourly_budget_a_sign_in_is_refused_with_the_wait() {
+    let t = trigger(MemoryQueue::default());
+    for i in 0..5 {
+        let at = now() + chrono::Duration::seconds(i * 61);
+        let out = t.handle(resend_event(), at).await.unwrap();
+        assert_eq!(public(&out, "resend"), "sent");
+    }
+    let over = t.handle(resend_event(), now() + chrono::Duration::seconds(5 * 61)).await.unwrap();
+    assert_eq!((public(&over, "resend").as_str(), public(&over, "retryAfter").as_str()), ("over_budget", "3295"));
+    // Once the code expired there is nothing to reuse: the sign-in itself is refused.
+    let later = now() + chrono::Duration::seconds(4 * 61 + 180);
+    let err = t.handle(fixtures::event("create_first_challenge.json"), later).await.unwrap_err();
+    assert_eq!(err.to_string(), format!("{REFUSAL}{}", 3600 - (4 * 61 + 180)));
+    assert_eq!(jobs(&t).len(), 5);
+}
+
+#[tokio::test]
+async fn a_missing_user_gets_the_same_shape_limits_and_no_job() {
     let t = trigger(MemoryQueue::default());
     let real = t.handle(fixtures::event("create_first_challenge.json"), now()).await.unwrap();
     let missing = t.handle(fixtures::event("create_user_not_found.json"), now()).await.unwrap();
-    assert_eq!(t.queue.jobs.lock().unwrap().len(), 1, "only the real user's job");
+    assert_eq!(jobs(&t).len(), 1, "only the real user's job");
     let keys = |m: &std::collections::HashMap<String, String>| {
         let mut k: Vec<String> = m.keys().cloned().collect();
         k.sort();
         k
     };
     assert_eq!(keys(&real.response.public_challenge_parameters), keys(&missing.response.public_challenge_parameters));
-    assert_eq!(keys(&real.response.private_challenge_parameters), keys(&missing.response.private_challenge_parameters));
-    assert_eq!(missing.response.public_challenge_parameters["codeLength"], "6");
-    assert!(missing.response.public_challenge_parameters["email"].starts_with("m***@"));
-    assert!(missing.response.challenge_metadata.as_deref().unwrap().starts_with("CODE-"));
+    assert_eq!(real.response.private_challenge_parameters, missing.response.private_challenge_parameters);
+    assert_eq!(real.response.challenge_metadata, missing.response.challenge_metadata);
+    for key in ["codeLength", "attempt", "codeAttemptsLeft", "sentAt", "expiresAt", "resendAt", "newEmail"] {
+        assert_eq!(public(&real, key), public(&missing, key), "{key}");
+    }
+    assert!(public(&missing, "email").starts_with("m***@"));
+    let again = t.handle(fixtures::event("create_user_not_found.json"), now()).await.unwrap();
+    assert_eq!(public(&again, "newEmail"), "false", "unknown users reuse their (decoy) code too");
 }
 
 #[tokio::test(start_paused = true)]
@@ -137,7 +195,7 @@ async fn unicode_usernames_names_and_locales() {
     let jobs = t.queue.jobs.lock().unwrap();
     let MailContent::LoginLink(data) = &jobs[0].content else { panic!("a login_link job") };
     assert_eq!(data.username, "Zoë+test&x=1");
-    assert!(data.link.starts_with("https://app.example.com/verify-login?username=Zo%C3%AB%2Btest%26x%3D1&code="));
+    assert!(data.link.starts_with("https://app.example.com/verify-login#v=2&username=Zo%C3%AB%2Btest%26x%3D1&code="));
     assert_eq!(jobs[0].locale.as_str(), "de-de");
     assert_eq!(jobs[0].to.name.as_deref(), Some("Zoë Ångström"));
 }
@@ -163,6 +221,9 @@ async fn errors_fail_the_sign_in() {
     let failing = trigger(MemoryQueue { fail: true, ..Default::default() });
     let err = failing.handle(fixtures::event("create_first_challenge.json"), now()).await.unwrap_err();
     assert!(err.to_string().contains("could not enqueue"), "{err}");
+    // The unsent code was withdrawn: the next sign-in makes a new one instead of reusing it.
+    let state = failing.store.load(&UserKey::new("eu-west-1_AbCdEfGhI", "alice")).await.unwrap().state;
+    assert_eq!((state.code, state.emails.len()), (None, 0));
 
     let t = trigger(MemoryQueue::default());
     let no_email = fixtures::edited("create_first_challenge.json", |v| {
@@ -171,9 +232,10 @@ async fn errors_fail_the_sign_in() {
     assert!(t.handle(no_email, now()).await.is_err());
     let srp = fixtures::edited("create_first_challenge.json", |v| v["request"]["challengeName"] = "SRP_A".into());
     assert!(t.handle(srp, now()).await.is_err());
-    let no_user =
-        fixtures::edited("create_first_challenge.json", |v| drop(v.as_object_mut().unwrap().remove("userName")));
-    assert!(t.handle(no_user, now()).await.is_err());
+    for field in ["userName", "userPoolId"] {
+        let event = fixtures::edited("create_first_challenge.json", |v| drop(v.as_object_mut().unwrap().remove(field)));
+        assert!(t.handle(event, now()).await.is_err(), "{field}");
+    }
     assert!(t.queue.jobs.lock().unwrap().is_empty());
 }
 
@@ -189,6 +251,8 @@ fn configuration_errors_name_the_variable() {
     assert!(err(&[q, ("LOGIN_URL", "http://app.example.com/v")]).contains("LOGIN_URL"));
     assert!(err(&[q, l, ("CODE_LENGTH", "4")]).contains("CODE_LENGTH"));
     assert!(err(&[q, l, ("CODE_TTL_SECONDS", "3600")]).contains("CODE_TTL_SECONDS"));
+    assert!(err(&[q, ("LOGIN_URL", "https://app.example.com/#/v")]).contains("fragment"));
+    assert!(err(&[q, l, ("MAX_EMAILS_PER_HOUR", "0")]).contains("MAX_EMAILS_PER_HOUR"));
     let ok =
         CreateConfig::from_env(&Env::from_pairs([q, l, ("CODE_LENGTH", "8"), ("CODE_TTL_SECONDS", "300")])).unwrap();
     assert_eq!((ok.code_length, ok.code_ttl_seconds), (8, 300));

@@ -1,6 +1,7 @@
 use super::*;
 use crate::fixtures;
 use proptest::prelude::*;
+use serde_json::json;
 
 const WRONG: Round = Round::Custom { correct: false };
 const RIGHT: Round = Round::Custom { correct: true };
@@ -89,17 +90,47 @@ fn an_event_without_trigger_source_is_an_error() {
 #[test]
 fn the_rules_in_a_table() {
     let m = 3;
-    assert_eq!(decide(&[], m), Decision::Challenge);
-    assert_eq!(decide(&[WRONG], m), Decision::Challenge);
-    assert_eq!(decide(&[WRONG, WRONG], m), Decision::Challenge);
-    assert_eq!(decide(&[WRONG, WRONG, WRONG], m), Decision::Fail);
-    assert_eq!(decide(&[RIGHT], m), Decision::IssueTokens);
-    assert_eq!(decide(&[WRONG, WRONG, RIGHT], m), Decision::IssueTokens);
-    assert_eq!(decide(&[WRONG, WRONG, WRONG, RIGHT], m), Decision::Fail, "beyond the limit");
-    assert_eq!(decide(&[RIGHT, RIGHT], m), Decision::Fail, "a session that should have ended");
-    assert_eq!(decide(&[Round::Foreign, RIGHT], m), Decision::Fail);
-    assert_eq!(decide(&[Round::Foreign], m), Decision::Fail);
-    assert_eq!(decide(&[WRONG], 1), Decision::Fail);
+    assert_eq!(decide(&[], m, 0), Decision::Challenge);
+    assert_eq!(decide(&[WRONG], m, 0), Decision::Challenge);
+    assert_eq!(decide(&[WRONG, WRONG], m, 0), Decision::Challenge);
+    assert_eq!(decide(&[WRONG, WRONG, WRONG], m, 0), Decision::Fail);
+    assert_eq!(decide(&[RIGHT], m, 0), Decision::IssueTokens);
+    assert_eq!(decide(&[WRONG, WRONG, RIGHT], m, 0), Decision::IssueTokens);
+    assert_eq!(decide(&[WRONG, WRONG, WRONG, RIGHT], m, 0), Decision::Fail, "beyond the limit");
+    assert_eq!(decide(&[RIGHT, RIGHT], m, 0), Decision::Fail, "a session that should have ended");
+    assert_eq!(decide(&[Round::Foreign, RIGHT], m, 0), Decision::Fail);
+    assert_eq!(decide(&[Round::Foreign], m, 0), Decision::Fail);
+    assert_eq!(decide(&[WRONG], 1, 0), Decision::Fail);
+}
+
+#[test]
+fn resend_rounds_are_not_wrong_answers() {
+    let m = 3;
+    // Two resends and two wrong answers: still one answer left.
+    assert_eq!(decide(&[WRONG, WRONG, WRONG, WRONG], m, 2), Decision::Challenge);
+    assert_eq!(decide(&[WRONG, WRONG, WRONG, WRONG, RIGHT], m, 2), Decision::IssueTokens);
+    assert_eq!(decide(&[WRONG, WRONG, WRONG, WRONG, WRONG], m, 2), Decision::Fail);
+    // A ninth resend in one session fails it; so does a count the session cannot hold.
+    let nine = [WRONG; 10];
+    assert_eq!(decide(&nine[..9], m, 8), Decision::Challenge);
+    assert_eq!(decide(&nine, m, 9), Decision::Fail);
+    assert_eq!(decide(&[WRONG], m, 2), Decision::Fail);
+}
+
+#[test]
+fn a_resend_request_in_the_event_is_counted() {
+    let event = fixtures::edited("define_after_wrong_answer.json", |v| {
+        v["request"]["session"] = json!([
+            {"challengeName": "CUSTOM_CHALLENGE", "challengeResult": false, "challengeMetadata": "RESENDS-0"},
+            {"challengeName": "CUSTOM_CHALLENGE", "challengeResult": false, "challengeMetadata": "RESENDS-0"},
+            {"challengeName": "CUSTOM_CHALLENGE", "challengeResult": false, "challengeMetadata": "RESENDS-1"}
+        ]);
+        v["request"]["clientMetadata"] = json!({"action": "resend"});
+    });
+    // Three failed rounds, two of them resends: one wrong answer so far.
+    let out = handle(event, &DefineConfig { max_attempts: 3 }).unwrap();
+    assert_eq!(out.response.challenge_name.as_deref(), Some("CUSTOM_CHALLENGE"));
+    assert!(!out.response.fail_authentication);
 }
 
 #[test]
@@ -122,7 +153,7 @@ proptest! {
         session in proptest::collection::vec(round(), 0..8),
         max in 1usize..=5,
     ) {
-        let decision = decide(&session, max);
+        let decision = decide(&session, max, 0);
         if decision == Decision::IssueTokens {
             prop_assert_eq!(session.last(), Some(&RIGHT));
             prop_assert!(session.len() <= max);

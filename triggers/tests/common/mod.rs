@@ -5,19 +5,46 @@
 
 use mail_job::MailJob;
 use testkit::Moto;
+use triggers::auth_state::Limits;
+use triggers::auth_state::store::DynamoStore;
 use triggers::create::{CreateChallenge, CreateConfig};
 use triggers::mail_queue::SqsMailQueue;
+use triggers::verify::VerifyChallenge;
 
-/// The create-challenge use case on a fresh queue of `moto`, with its real SQS adapter.
-pub async fn trigger_on(moto: &Moto) -> (CreateChallenge<SqsMailQueue>, aws_sdk_sqs::Client, String) {
+/// The auth state on a fresh table of `moto`, through the real DynamoDB adapter.
+pub async fn store_on(moto: &Moto) -> DynamoStore {
+    store_on_table(moto, "auth-state").await
+}
+
+/// The DynamoDB adapter on `table` of `moto`, creating the table if it is not there yet.
+pub async fn store_on_table(moto: &Moto, table: &str) -> DynamoStore {
+    let dynamodb = aws_sdk_dynamodb::Client::new(&moto.sdk_config().await);
+    let exists = dynamodb.describe_table().table_name(table).send().await.is_ok();
+    if !exists {
+        moto.auth_state_table(&dynamodb, table).await;
+    }
+    DynamoStore::new(dynamodb, table)
+}
+
+/// The verify use case on `store`.
+pub fn verifier(store: DynamoStore) -> VerifyChallenge<DynamoStore> {
+    VerifyChallenge::new(Limits::default(), store)
+}
+
+/// The create-challenge use case on a fresh queue and table of `moto`, with its real adapters.
+pub async fn trigger_on(
+    moto: &Moto,
+) -> (CreateChallenge<SqsMailQueue, DynamoStore>, DynamoStore, aws_sdk_sqs::Client, String) {
     let sqs = aws_sdk_sqs::Client::new(&moto.sdk_config().await);
     let queue_url = moto.create_queue(&sqs, "mail").await;
+    let store = store_on(moto).await;
     let config = CreateConfig::from_env(&lambda_support::Env::from_pairs([
         ("MAIL_QUEUE_URL", queue_url.as_str()),
         ("LOGIN_URL", "https://app.example.com/verify-login?lang=de"),
     ]))
     .unwrap();
-    (CreateChallenge::new(config, SqsMailQueue::new(sqs.clone(), queue_url.clone())), sqs, queue_url)
+    let trigger = CreateChallenge::new(config, SqsMailQueue::new(sqs.clone(), queue_url.clone()), store.clone());
+    (trigger, store, sqs, queue_url)
 }
 
 /// Every job on the queue, parsed as the mailer would.

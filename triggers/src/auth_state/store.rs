@@ -1,0 +1,289 @@
+//! Where [`UserState`] lives: the [`AuthStateStore`] port (load, and save if nobody saved in
+//! between), its DynamoDB adapter for Lambda and an in-memory one for unit tests and the local
+//! stack. [`update`] runs a pure rule against the store with optimistic concurrency.
+
+use super::UserState;
+use aws_lambda_events::event::cognito::CognitoEventUserPoolsHeader;
+use aws_sdk_dynamodb::types::AttributeValue;
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+/// The item key: a salted SHA-256 of the user pool and the username, so the table holds no
+/// usernames (and no addresses: those are never stored at all).
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct UserKey(String);
+
+impl UserKey {
+    pub fn new(user_pool_id: &str, username: &str) -> Self {
+        let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+        for part in ["passwordless-auth-state/v1", user_pool_id, username] {
+            ctx.update(&(part.len() as u64).to_be_bytes());
+            ctx.update(part.as_bytes());
+        }
+        let digest = ctx.finish();
+        UserKey(digest.as_ref().iter().map(|b| format!("{b:02x}")).collect())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The user a trigger event is about: its username and the key of its state. A header without
+    /// a trigger source, a username or a pool is a malformed event, and the sign-in fails closed.
+    pub fn of_event<'a, T>(
+        header: &'a CognitoEventUserPoolsHeader<T>,
+        event: &str,
+    ) -> Result<(&'a str, UserKey), crate::TriggerError> {
+        let present = |value: &'a Option<String>, field: &str| {
+            value.as_deref().filter(|v| !v.is_empty()).ok_or(format!("malformed {event} event: no {field}"))
+        };
+        if header.trigger_source.is_none() {
+            return Err(format!("malformed {event} event: no triggerSource").into());
+        }
+        let username = present(&header.user_name, "userName")?;
+        let pool = present(&header.user_pool_id, "userPoolId")?;
+        Ok((username, UserKey::new(pool, username)))
+    }
+}
+
+impl std::fmt::Debug for UserKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "UserKey({}…)", &self.0[..8])
+    }
+}
+
+/// A state and the version it was read at (0: no item yet).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Versioned {
+    pub state: UserState,
+    pub version: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("auth state store unavailable: {0}")]
+    Unavailable(String),
+    #[error("auth state item is unreadable: {0}")]
+    Corrupt(String),
+    #[error("auth state for this user kept changing under {0} attempts")]
+    Contended(usize),
+}
+
+pub trait AuthStateStore: Send + Sync {
+    fn load(&self, key: &UserKey) -> impl Future<Output = Result<Versioned, StoreError>> + Send;
+    /// Saves `state` as version `read_version + 1` only if the item is still at `read_version`.
+    /// `Ok(false)`: somebody saved first; load again.
+    fn save(
+        &self,
+        key: &UserKey,
+        state: &UserState,
+        read_version: u64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+/// How often [`update`] re-reads after losing a race before it gives up (fails closed).
+pub const MAX_TRIES: usize = 8;
+
+/// Applies `rule` to the current state and saves the result when it changed, re-running the rule
+/// on a fresh read whenever another writer got in first. Returns the rule's outcome.
+pub async fn update<S, T>(
+    store: &S,
+    key: &UserKey,
+    mut rule: impl FnMut(UserState) -> (T, UserState),
+) -> Result<T, StoreError>
+where
+    S: AuthStateStore,
+{
+    for _ in 0..MAX_TRIES {
+        let read = store.load(key).await?;
+        let (outcome, next) = rule(read.state.clone());
+        if next == read.state || store.save(key, &next, read.version).await? {
+            return Ok(outcome);
+        }
+        tracing::debug!("auth state changed under us; reading again");
+    }
+    Err(StoreError::Contended(MAX_TRIES))
+}
+
+/// A process-local store: the local stack's default and the unit tests' fake.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryStore {
+    items: Arc<Mutex<HashMap<UserKey, Versioned>>>,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl AuthStateStore for MemoryStore {
+    async fn load(&self, key: &UserKey) -> Result<Versioned, StoreError> {
+        let items = self.items.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(items.get(key).cloned().unwrap_or_default())
+    }
+
+    async fn save(&self, key: &UserKey, state: &UserState, read_version: u64) -> Result<bool, StoreError> {
+        let mut items = self.items.lock().unwrap_or_else(|p| p.into_inner());
+        let current = items.get(key).map_or(0, |v| v.version);
+        if current != read_version {
+            return Ok(false);
+        }
+        items.insert(key.clone(), Versioned { state: state.clone(), version: read_version + 1 });
+        Ok(true)
+    }
+}
+
+/// The table named by `AUTH_STATE_TABLE`: partition key `pk` (string), the state as JSON in
+/// `state`, the version in `v` and the TTL attribute `expires_at` (epoch seconds).
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+impl DynamoStore {
+    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
+        DynamoStore { client, table: table.into() }
+    }
+}
+
+/// A day after everything in the item stopped mattering: TTL deletion is lazy anyway, and the
+/// rules never read an item's age from its presence.
+const TTL_MARGIN_SECONDS: i64 = 86_400;
+
+fn unavailable<E: std::error::Error + 'static, R: std::fmt::Debug>(
+    e: aws_sdk_dynamodb::error::SdkError<E, R>,
+) -> StoreError {
+    // DisplayErrorContext gives the service's error code and message, never the item.
+    StoreError::Unavailable(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string())
+}
+
+impl AuthStateStore for DynamoStore {
+    async fn load(&self, key: &UserKey) -> Result<Versioned, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(key.as_str().to_string()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let Some(item) = out.item else { return Ok(Versioned::default()) };
+        let version = match item.get("v") {
+            Some(AttributeValue::N(n)) => n.parse().map_err(|_| StoreError::Corrupt("`v` is not a number".into()))?,
+            _ => return Err(StoreError::Corrupt("no `v`".into())),
+        };
+        let state = match item.get("state") {
+            Some(AttributeValue::S(s)) => {
+                serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("`state`: {e}")))?
+            }
+            _ => return Err(StoreError::Corrupt("no `state`".into())),
+        };
+        Ok(Versioned { state, version })
+    }
+
+    async fn save(&self, key: &UserKey, state: &UserState, read_version: u64) -> Result<bool, StoreError> {
+        let json = serde_json::to_string(state).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let request = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", AttributeValue::S(key.as_str().to_string()))
+            .item("v", AttributeValue::N((read_version + 1).to_string()))
+            .item("state", AttributeValue::S(json))
+            .item("expires_at", AttributeValue::N((state.expires_at() + TTL_MARGIN_SECONDS).to_string()));
+        let request = if read_version == 0 {
+            request.condition_expression("attribute_not_exists(pk)")
+        } else {
+            request
+                .condition_expression("v = :read")
+                .expression_attribute_values(":read", AttributeValue::N(read_version.to_string()))
+        };
+        match request.send().await {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+}
+
+/// `AUTH_STATE_TABLE`: required by the functions that read or write the state.
+pub fn table_from_env(env: &lambda_support::Env) -> Result<String, lambda_support::ConfigError> {
+    Ok(env.required("AUTH_STATE_TABLE")?.to_string())
+}
+
+/// The DynamoDB adapter on the table named by `AUTH_STATE_TABLE`, with [`TIMEOUTS`].
+pub async fn dynamo_from_env(table: String) -> DynamoStore {
+    DynamoStore::new(aws_sdk_dynamodb::Client::new(&lambda_support::sdk_config(TIMEOUTS).await), table)
+}
+
+/// A DynamoDB call must leave the trigger time to answer inside Cognito's 5 s (the functions run
+/// with a 4 s timeout), like the queue send.
+pub const TIMEOUTS: lambda_support::SdkTimeouts = lambda_support::SdkTimeouts {
+    connect: std::time::Duration::from_millis(1000),
+    attempt: std::time::Duration::from_millis(800),
+    operation: std::time::Duration::from_millis(1500),
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth_state::{ActiveCode, UserState};
+
+    fn state(wrong: u32) -> UserState {
+        UserState {
+            code: Some(ActiveCode { digits: "123456".into(), sent_at: 1, expires_at: 2, wrong, used: false }),
+            emails: vec![1],
+        }
+    }
+
+    #[test]
+    fn keys_are_salted_hashes_that_hide_the_username() {
+        let a = UserKey::new("eu-west-1_pool", "alice");
+        assert_eq!(a.as_str().len(), 64);
+        assert!(!a.as_str().contains("alice"));
+        assert_eq!(a, UserKey::new("eu-west-1_pool", "alice"));
+        assert_ne!(a, UserKey::new("eu-west-1_other", "alice"), "another pool, another key");
+        assert_ne!(a, UserKey::new("eu-west-1_pool", "Alice"));
+        // Length-prefixed parts: moving a character from one part to the next changes the key.
+        assert_ne!(UserKey::new("ab", "c"), UserKey::new("a", "bc"));
+        assert!(!format!("{a:?}").contains(&a.as_str()[8..]));
+    }
+
+    #[tokio::test]
+    async fn a_save_from_a_stale_read_loses() {
+        let store = MemoryStore::new();
+        let key = UserKey::new("p", "u");
+        assert!(store.save(&key, &state(0), 0).await.unwrap());
+        assert!(!store.save(&key, &state(1), 0).await.unwrap(), "version 0 is gone");
+        assert!(store.save(&key, &state(1), 1).await.unwrap());
+        assert_eq!(store.load(&key).await.unwrap(), Versioned { state: state(1), version: 2 });
+    }
+
+    #[tokio::test]
+    async fn update_reruns_the_rule_after_losing_a_race() {
+        let store = MemoryStore::new();
+        let key = UserKey::new("p", "u");
+        store.save(&key, &state(0), 0).await.unwrap();
+        let mut runs = 0;
+        let rival = store.clone();
+        let out = update(&store, &key, |mut s| {
+            runs += 1;
+            if runs == 1 {
+                // Another instance saves between our read and our write.
+                let mut items = rival.items.lock().unwrap();
+                let v = items.get_mut(&key).unwrap();
+                v.state = state(3);
+                v.version += 1;
+            }
+            s.code.as_mut().unwrap().wrong += 1;
+            (s.code.as_ref().unwrap().wrong, s)
+        })
+        .await
+        .unwrap();
+        assert_eq!((runs, out), (2, 4), "the second run saw the rival's 3 wrong answers");
+    }
+}
