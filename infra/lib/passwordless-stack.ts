@@ -3,6 +3,7 @@ import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -22,7 +23,7 @@ export interface PasswordlessProps extends StackProps {
   readonly mailFrom?: string;
   /** Product name shown in emails. */
   readonly appName: string;
-  /** The page that finishes sign-in (receives `username` and `code`). */
+  /** The page that finishes sign-in (receives `username` and `code` in the URL fragment). */
   readonly loginUrl: string;
   /** The page where users start signing in (linked from the welcome email). */
   readonly signInUrl: string;
@@ -37,6 +38,12 @@ export interface PasswordlessProps extends StackProps {
   readonly codeTtl: Duration;
   readonly codeLength: number;
   readonly maxAttempts: number;
+  /** Per user, across sessions (docs/threat-model.md): seconds before a new email may be asked for. */
+  readonly resendAfterSeconds: number;
+  /** Per user: emails in any hour, whatever asked for them. */
+  readonly maxEmailsPerHour: number;
+  /** Per code, across sessions: wrong answers before the code is dead everywhere. */
+  readonly maxWrongAnswersPerCode: number;
   readonly logRetention: logs.RetentionDays;
   /** Browser origins allowed to call the auth API with cookies (CORS and its CSRF check). */
   readonly apiAllowedOrigins: string[];
@@ -53,6 +60,9 @@ export const DEFAULTS = {
   codeTtl: Duration.minutes(3),
   codeLength: 6,
   maxAttempts: 3,
+  resendAfterSeconds: 60,
+  maxEmailsPerHour: 5,
+  maxWrongAnswersPerCode: 5,
   logRetention: logs.RetentionDays.ONE_MONTH,
 } as const;
 
@@ -95,6 +105,7 @@ export class PasswordlessStack extends Stack {
   readonly userPool: cognito.UserPool;
   readonly mailQueue: sqs.Queue;
   readonly deadLetterQueue: sqs.Queue;
+  readonly authStateTable: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: PasswordlessProps) {
     super(scope, id, props);
@@ -111,6 +122,14 @@ export class PasswordlessStack extends Stack {
       `${props.codeLength} is not a whole number from 6 to 12 (CODE_LENGTH)`);
     check(Number.isInteger(props.maxAttempts) && props.maxAttempts >= 1 && props.maxAttempts <= 10, 'maxAttempts',
       `${props.maxAttempts} is not a whole number from 1 to 10 (MAX_ATTEMPTS)`);
+    // The same ranges as triggers/src/auth_state.rs, which refuses to start outside them.
+    const wholeIn = (value: number, low: number, high: number) => Number.isInteger(value) && value >= low && value <= high;
+    check(wholeIn(props.resendAfterSeconds, 10, 3600), 'resendAfterSeconds',
+      `${props.resendAfterSeconds} is not a whole number from 10 to 3600 (RESEND_AFTER_SECONDS)`);
+    check(wholeIn(props.maxEmailsPerHour, 1, 60), 'maxEmailsPerHour',
+      `${props.maxEmailsPerHour} is not a whole number from 1 to 60 (MAX_EMAILS_PER_HOUR)`);
+    check(wholeIn(props.maxWrongAnswersPerCode, 1, 10), 'maxWrongAnswersPerCode',
+      `${props.maxWrongAnswersPerCode} is not a whole number from 1 to 10 (MAX_WRONG_ANSWERS_PER_CODE)`);
     if (props.mailFrom !== undefined) {
       // The mailer may send only from the SES identity: any other domain is denied on every send.
       const address = /<([^<>\s]+)>\s*$/.exec(props.mailFrom)?.[1] ?? props.mailFrom.trim();
@@ -168,8 +187,27 @@ export class PasswordlessStack extends Stack {
       configurationSet,
     });
 
+    // Per-user auth state shared by every session (docs/threat-model.md): one small item per user,
+    // keyed by a salted hash of the username, gone a day after its last code and email stop
+    // mattering. Nothing in it is worth keeping when the stack goes.
+    this.authStateTable = new dynamodb.Table(this, 'AuthStateTable', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: 'expires_at',
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
     // Functions.
     const common = { MAIL_QUEUE_URL: this.mailQueue.queueUrl };
+    // create and verify must agree on the limits: both read them (triggers/src/auth_state.rs).
+    const authState = {
+      AUTH_STATE_TABLE: this.authStateTable.tableName,
+      RESEND_AFTER_SECONDS: String(props.resendAfterSeconds),
+      MAX_EMAILS_PER_HOUR: String(props.maxEmailsPerHour),
+      MAX_WRONG_ANSWERS_PER_CODE: String(props.maxWrongAnswersPerCode),
+    };
     const preSignUp = fn('PreSignUp', 'pre-sign-up', TRIGGER_TIMEOUT, {});
     const define = fn('DefineAuthChallenge', 'define-auth-challenge', TRIGGER_TIMEOUT, {
       MAX_ATTEMPTS: String(props.maxAttempts),
@@ -179,8 +217,9 @@ export class PasswordlessStack extends Stack {
       LOGIN_URL: props.loginUrl,
       CODE_LENGTH: String(props.codeLength),
       CODE_TTL_SECONDS: String(ttlSeconds),
+      ...authState,
     });
-    const verify = fn('VerifyAuthChallenge', 'verify-auth-challenge', TRIGGER_TIMEOUT, {});
+    const verify = fn('VerifyAuthChallenge', 'verify-auth-challenge', TRIGGER_TIMEOUT, authState);
     const postConfirmation = fn('PostConfirmation', 'post-confirmation', TRIGGER_TIMEOUT, {
       ...common,
       SIGN_IN_URL: props.signInUrl,
@@ -200,6 +239,8 @@ export class PasswordlessStack extends Stack {
     // Least privilege: producers may only send to the mail queue; the mailer may only send email
     // from the identity with the configuration set (and consume its queue, via the mapping).
     this.mailQueue.grant(create, 'sqs:SendMessage');
+    // Both read the user's item and write it back conditionally (triggers/src/auth_state/store.rs).
+    for (const f of [create, verify]) this.authStateTable.grant(f, 'dynamodb:GetItem', 'dynamodb:PutItem');
     this.mailQueue.grant(postConfirmation, 'sqs:SendMessage');
     this.deadLetterQueue.grant(mailer, 'sqs:SendMessage');
     mailer.addToRolePolicy(new iam.PolicyStatement({
@@ -225,7 +266,11 @@ export class PasswordlessStack extends Stack {
         locale: { required: false, mutable: true },
       },
       // Pre-sign-up confirms; the first emailed sign-in proves the address (docs/decisions.md).
-      autoVerify: { email: false },
+      // Listing email here sends nothing at sign-up (pre-sign-up confirms), but Cognito requires
+      // it for keepOriginal: a changed address takes effect only once its owner verifies it, so
+      // a stolen access token cannot move the account to the thief's mailbox.
+      autoVerify: { email: true },
+      keepOriginal: { email: true },
       accountRecovery: cognito.AccountRecovery.NONE,
       // Users never type this password (the client sets a random one at sign-up), but a strong
       // policy keeps a leaked client from setting a weak one.
@@ -265,6 +310,8 @@ export class PasswordlessStack extends Stack {
       accessTokenValidity: props.accessTokenValidity,
       idTokenValidity: props.idTokenValidity,
       refreshTokenValidity: props.refreshTokenValidity,
+      // Sign-up writes these three; nothing else is the user's to change with a token.
+      writeAttributes: new cognito.ClientAttributes().withStandardAttributes({ email: true, fullname: true, locale: true }),
     });
 
     // The auth API (signup / login / verify-login / me / refresh / logout) behind a Function URL.
@@ -346,7 +393,8 @@ export class PasswordlessStack extends Stack {
       dashboardName: `${this.stackName}-pipeline`,
       widgets: [
         [
-          graph('Sign-ins', ['SignInsStarted', 'SignInsSucceeded', 'SignInsFailed', 'CodesRejected'].map((m) => custom(m))),
+          graph('Sign-ins', ['SignInsStarted', 'SignInsSucceeded', 'SignInsFailed', 'SignInsRefused', 'CodesRejected']
+            .map((m) => custom(m))),
           graph('Emails', ['EmailsSent', 'EmailsFailedTransient', 'EmailsFailedPermanent', 'EmailsDroppedStale', 'EmailsDeferred']
             .map((m) => custom(m))),
         ],

@@ -1,4 +1,4 @@
-// Tests on the synthesised template: triggers, client, queue, event source mapping, least
+// Tests on the synthesised template: triggers, client, queue, auth state table, event source mapping, least
 // privilege, runtime settings, and cdk-nag's AwsSolutions checks. Offline: the Lambda packages
 // are stand-in zips here (scripts/test.sh synthesises once more with the real arm64 builds).
 import { test } from 'node:test';
@@ -187,8 +187,14 @@ test('the create-challenge function may only send to the mail queue; the mailer 
   const mailQueueId = ofType('AWS::SQS::Queue').find(([, r]) => r.Properties.RedrivePolicy)![0];
   const actionsOf = (s: any): string[] => (Array.isArray(s.Action) ? s.Action : [s.Action]);
   const beyondLogs = (s: any) => !actionsOf(s).every((a) => a.startsWith('logs:'));
+  const tableId = ofType('AWS::DynamoDB::Table')[0][0];
+  const authState = { Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Effect: 'Allow', Resource: [{ 'Fn::GetAtt': [tableId, 'Arn'] }] };
   const create = policyOf('create-auth-challenge').filter(beyondLogs);
-  assert.deepEqual(create, [{ Action: 'sqs:SendMessage', Effect: 'Allow', Resource: { 'Fn::GetAtt': [mailQueueId, 'Arn'] } }]);
+  assert.deepEqual(create, [
+    { Action: 'sqs:SendMessage', Effect: 'Allow', Resource: { 'Fn::GetAtt': [mailQueueId, 'Arn'] } },
+    authState,
+  ]);
+  assert.deepEqual(policyOf('verify-auth-challenge').filter(beyondLogs), [authState], 'verify only reads and writes the auth state');
   const deadLetterQueueId = ofType('AWS::SQS::Queue').find(([, r]) => !r.Properties.RedrivePolicy)![0];
   const mailerStatements = policyOf('mailer');
   assert.deepEqual(mailerStatements.filter((s: any) => s.Action === 'sqs:SendMessage'),
@@ -203,10 +209,46 @@ test('the create-challenge function may only send to the mail queue; the mailer 
   assert.equal(mailer.Resource.length, 2);
   assert.match(JSON.stringify(mailer.Resource[0]), /:identity\//);
   assert.match(JSON.stringify(mailer.Resource[1]), /:configuration-set\//);
-  for (const binary of ['define-auth-challenge', 'verify-auth-challenge', 'pre-sign-up', 'auth-api']) {
+  for (const binary of ['define-auth-challenge', 'pre-sign-up', 'auth-api']) {
     const actions = policyOf(binary).flatMap(actionsOf);
     assert.deepEqual(actions.sort(), ['logs:CreateLogStream', 'logs:PutLogEvents'], binary);
   }
+});
+
+test('the auth state table is on demand, encrypted, recoverable, expires items, and feeds create and verify the same limits', () => {
+  const tables = ofType('AWS::DynamoDB::Table');
+  assert.equal(tables.length, 1);
+  const [tableId, table] = tables[0];
+  assert.deepEqual(table.Properties.KeySchema, [{ AttributeName: 'pk', KeyType: 'HASH' }]);
+  assert.deepEqual(table.Properties.AttributeDefinitions, [{ AttributeName: 'pk', AttributeType: 'S' }]);
+  assert.equal(table.Properties.BillingMode, 'PAY_PER_REQUEST');
+  assert.deepEqual(table.Properties.TimeToLiveSpecification, { AttributeName: 'expires_at', Enabled: true });
+  assert.deepEqual(table.Properties.SSESpecification, { SSEEnabled: true });
+  assert.deepEqual(table.Properties.PointInTimeRecoverySpecification, { PointInTimeRecoveryEnabled: true });
+  assert.equal(table.Properties.GlobalSecondaryIndexes, undefined, 'no index: grants name the table ARN only');
+  const expected = { AUTH_STATE_TABLE: { Ref: tableId }, RESEND_AFTER_SECONDS: '60', MAX_EMAILS_PER_HOUR: '5', MAX_WRONG_ANSWERS_PER_CODE: '5' };
+  for (const binary of ['create-auth-challenge', 'verify-auth-challenge']) {
+    const env = resources[functionId(binary)].Properties.Environment.Variables;
+    assert.deepEqual(Object.fromEntries(Object.keys(expected).map((k) => [k, env[k]])), expected, binary);
+  }
+  for (const binary of ['define-auth-challenge', 'pre-sign-up', 'post-confirmation', 'mailer', 'auth-api']) {
+    const env = resources[functionId(binary)].Properties.Environment?.Variables ?? {};
+    assert.equal(env.AUTH_STATE_TABLE, undefined, `${binary} has no business with the auth state`);
+  }
+  const tuned = synth({ resendAfterSeconds: '120', maxEmailsPerHour: '3', maxWrongAnswersPerCode: '2' }).template;
+  tuned.hasResourceProperties('AWS::Lambda::Function', {
+    Description: Match.stringLikeRegexp('^verify-auth-challenge '),
+    Environment: { Variables: Match.objectLike({ RESEND_AFTER_SECONDS: '120', MAX_EMAILS_PER_HOUR: '3', MAX_WRONG_ANSWERS_PER_CODE: '2' }) },
+  });
+});
+
+test('a token cannot take the account: the client writes only email, name and locale, and a new email needs verifying', () => {
+  const client = ofType('AWS::Cognito::UserPoolClient')[0][1].Properties;
+  assert.deepEqual([...client.WriteAttributes].sort(), ['email', 'locale', 'name']);
+  const pool = ofType('AWS::Cognito::UserPool')[0][1].Properties;
+  assert.deepEqual(pool.UserAttributeUpdateSettings, { AttributesRequireVerificationBeforeUpdate: ['email'] });
+  // Cognito accepts keep-original only for an auto-verified attribute.
+  assert.deepEqual(pool.AutoVerifiedAttributes, ['email']);
 });
 
 test('the auth API runs behind a Function URL, configured for the pool, its client and the allowed origins', () => {
@@ -258,7 +300,7 @@ test('alarms watch what loses or delays email, all to the SNS topic, and one das
   const dashboards = ofType('AWS::CloudWatch::Dashboard');
   assert.equal(dashboards.length, 1);
   const body = JSON.stringify(dashboards[0][1].Properties.DashboardBody);
-  for (const metric of ['SignInsStarted', 'SignInsSucceeded', 'SignInsFailed', 'CodesRejected', 'EmailsSent',
+  for (const metric of ['SignInsStarted', 'SignInsSucceeded', 'SignInsFailed', 'SignInsRefused', 'CodesRejected', 'EmailsSent',
     'EmailsFailedTransient', 'EmailsFailedPermanent', 'EmailsDroppedStale', 'SesSendLatency', 'ApproximateAgeOfOldestMessage']) {
     assert.ok(body.includes(metric), `the dashboard shows ${metric}`);
   }
@@ -292,6 +334,10 @@ test('missing or bad parameters stop synthesis with their name', () => {
   assert.throws(() => synth({ codeLength: '6.5' }), /codeLength/);
   assert.throws(() => synth({ maxAttempts: '0' }), /maxAttempts.*1 to 10/);
   assert.throws(() => synth({ maxAttempts: '11' }), /maxAttempts/);
+  assert.throws(() => synth({ resendAfterSeconds: '5' }), /resendAfterSeconds.*10 to 3600/);
+  assert.throws(() => synth({ maxEmailsPerHour: '0' }), /maxEmailsPerHour.*1 to 60/);
+  assert.throws(() => synth({ maxWrongAnswersPerCode: '11' }), /maxWrongAnswersPerCode.*1 to 10/);
+  assert.throws(() => synth({ maxWrongAnswersPerCode: 'many' }), /maxWrongAnswersPerCode/);
   assert.throws(() => synth({ mailFrom: 'Acme <no-reply@other.example>' }), /mailFrom.*senderDomain mail\.example\.com/);
   assert.throws(() => synth({ mailFrom: 'not an address' }), /mailFrom/);
   assert.doesNotThrow(() => synth({ mailFrom: 'Acme <no-reply@MAIL.example.com>', codeLength: '12', maxAttempts: '10' }));
