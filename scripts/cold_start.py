@@ -6,10 +6,14 @@ function's own peak RSS (VmHWM). create-auth-challenge builds its SDK client and
 SQS message to moto on loopback; the mailer builds its SES client, renders one email and sends it
 to moto's SES v2; so their figures include SDK init and one request. The auth API answers one
 Function URL request (GET /me without a cookie: 401, no Cognito call) after building its SDK client.
+create-auth-challenge and verify-auth-challenge read and conditionally write the user's item in a
+DynamoDB table on moto (AUTH_STATE_TABLE): before each create run the item is deleted, so every run
+takes the full path (GetItem, PutItem, SQS send); before each verify run an item holding the
+fixture's code is put, so every run reads it and marks it used (GetItem, PutItem).
 
 Usage: cold_start.py --bin-dir target/release --moto-url URL [--runs N]
 """
-import argparse, json, pathlib, statistics, sys
+import argparse, hashlib, json, pathlib, statistics, sys, time
 
 from localaws import ROOT, client, run_lambda, sdk_env, sqs_record
 
@@ -23,23 +27,67 @@ def mailer_event():
     return {"Records": [sqs_record("m1", json.dumps(job))]}
 
 
+def user_key(pool_id, username):
+    """triggers/src/auth_state/store.rs UserKey: SHA-256 over length-prefixed parts, hex."""
+    h = hashlib.sha256()
+    for part in ("passwordless-auth-state/v1", pool_id, username):
+        data = part.encode()
+        h.update(len(data).to_bytes(8, "big"))
+        h.update(data)
+    return h.hexdigest()
+
+
+def auth_state_table(moto_url, name="cold-start-auth-state"):
+    client("dynamodb", moto_url).create_table(
+        TableName=name, BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+    return name
+
+
 def functions(moto_url):
-    """(binary, event, env) for each function."""
+    """(binary, event, env, before_each_run) for each function."""
     aws = sdk_env(moto_url)
     queue_url = client("sqs", moto_url).create_queue(QueueName="cold-start-bench")["QueueUrl"]
     client("sesv2", moto_url).create_email_identity(EmailIdentity="acme.example")
+    table = auth_state_table(moto_url)
+    dynamodb = client("dynamodb", moto_url)
     fixture = lambda name: json.loads((FIX / name).read_text())
+    create_event, verify_event = fixture("create_first_challenge.json"), fixture("verify_answer.json")
+    key = lambda event: {"pk": {"S": user_key(event["userPoolId"], event["userName"])}}
+
+    def fresh_user():
+        dynamodb.delete_item(TableName=table, Key=key(create_event))
+
+    def code_waiting():
+        now = int(time.time())
+        digits = "".join(c for c in verify_event["request"]["challengeAnswer"] if c.isdigit())
+        state = {"code": {"digits": digits, "sent_at": now, "expires_at": now + 180, "wrong": 0, "used": False},
+                 "emails": [now]}
+        dynamodb.put_item(TableName=table, Item={**key(verify_event), "v": {"N": "1"},
+                                                 "state": {"S": json.dumps(state)}, "expires_at": {"N": str(now + 90000)}})
+
+    def emailed(out):
+        return out["results"][0]["body"]["response"]["publicChallengeParameters"]["newEmail"] == "true"
+
+    def accepted_and_used(out):
+        item = dynamodb.get_item(TableName=table, Key=key(verify_event), ConsistentRead=True)["Item"]
+        used = json.loads(item["state"]["S"])["code"]["used"]
+        return used and out["results"][0]["body"]["response"]["answerCorrect"] is True
+
     return [
-        ("define-auth-challenge", fixture("define_empty_session.json"), ["MAX_ATTEMPTS=3"]),
-        ("create-auth-challenge", fixture("create_first_challenge.json"),
-         aws + [f"MAIL_QUEUE_URL={queue_url}", "LOGIN_URL=https://app.example.com/verify-login"]),
-        ("verify-auth-challenge", fixture("verify_answer.json"), []),
-        ("pre-sign-up", fixture("pre_sign_up.json"), []),
+        ("define-auth-challenge", fixture("define_empty_session.json"), ["MAX_ATTEMPTS=3"], None, None),
+        ("create-auth-challenge", create_event,
+         aws + [f"MAIL_QUEUE_URL={queue_url}", "LOGIN_URL=https://app.example.com/verify-login",
+                f"AUTH_STATE_TABLE={table}"], fresh_user, emailed),
+        ("verify-auth-challenge", verify_event, aws + [f"AUTH_STATE_TABLE={table}"], code_waiting, accepted_and_used),
+        ("pre-sign-up", fixture("pre_sign_up.json"), [], None, None),
         ("post-confirmation", fixture("post_confirmation.json"),
-         aws + [f"MAIL_QUEUE_URL={queue_url}", "SIGN_IN_URL=https://app.example.com/login"]),
-        ("mailer", mailer_event(), aws + ["MAIL_FROM=Acme <no-reply@acme.example>"]),
+         aws + [f"MAIL_QUEUE_URL={queue_url}", "SIGN_IN_URL=https://app.example.com/login"], None, None),
+        ("mailer", mailer_event(), aws + ["MAIL_FROM=Acme <no-reply@acme.example>"], None, None),
         ("auth-api", function_url_event("GET", "/me"),
-         aws + ["COGNITO_CLIENT_ID=local0client0id00000000000", "COGNITO_USER_POOL_ID=us-east-1_localpool"]),
+         aws + ["COGNITO_CLIENT_ID=local0client0id00000000000", "COGNITO_USER_POOL_ID=us-east-1_localpool"],
+         None, None),
     ]
 
 
@@ -68,15 +116,19 @@ def main():
     ap.add_argument("--json", help="also write the raw figures here")
     a = ap.parse_args()
     rows, raw = [], {}
-    for name, event, env in functions(a.moto_url):
+    for name, event, env, before, check in functions(a.moto_url):
         binary = pathlib.Path(a.bin_dir) / name
         if not binary.exists():
             continue
         inits, firsts, rss = [], [], []
         for _ in range(a.runs):
+            if before:
+                before()
             out = run_lambda(binary, [event], env)
             if not out["results"] or not out["results"][0]["ok"]:
                 sys.exit(f"{name}: no successful response: {out}")
+            if check and not check(out):
+                sys.exit(f"{name}: the run did not take the path it is meant to measure: {out}")
             inits.append(out["init_ms"]); firsts.append(out["first_ms"]); rss.append(out["peak_rss_kb"])
         raw[name] = {"init_ms": inits, "first_ms": firsts, "peak_rss_kb": rss}
         rows.append((name, statistics.median(inits), statistics.median(firsts), max(firsts),

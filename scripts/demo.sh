@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # A scripted walkthrough, from a fresh clone: builds the release binaries and runs a whole
 # passwordless sign-up and sign-in through them, printing each step: auth-api -> local-cognito ->
-# the trigger binaries over the Lambda Runtime API -> SQS on a moto server on loopback -> the
-# mailer -> SES v2 on moto.
+# the trigger binaries over the Lambda Runtime API (their state in DynamoDB) -> SQS on a moto
+# server on loopback -> the mailer -> SES v2 on moto.
 #   scripts/demo.sh [--username NAME --email ADDR]
 source "$(dirname "$0")/lib.sh"
 ensure_venv

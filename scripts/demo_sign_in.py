@@ -1,9 +1,9 @@
 """Runs a whole passwordless sign-up and sign-in on this machine through the release binaries.
 
 auth-api (HTTP, as an app calls it) -> local-cognito (the Cognito JSON 1.1 endpoint) -> the
-trigger binaries over the Lambda Runtime API -> the mail job on SQS (moto) -> the mailer binary
--> SES v2 (moto). Then a wrong code, the code from the email, the signed-in user's claims, a
-refresh and a sign-out. Prints each step; the email's HTML goes to out/last-email.html.
+trigger binaries over the Lambda Runtime API (their per-user state in DynamoDB on moto)
+-> the mail job on SQS (moto) -> the mailer binary -> SES v2 (moto). Then a wrong code, the code
+from the email, the signed-in user's claims, a refresh and a sign-out. Prints each step; the email's HTML goes to out/last-email.html.
 
 Usage: demo_sign_in.py --moto-url URL [--bin-dir target/release] [--username NAME --email ADDR]
 """
@@ -57,11 +57,17 @@ def main():
     sqs = client("sqs", a.moto_url)
     queue_url = sqs.create_queue(QueueName="mail-jobs")["QueueUrl"]
     client("sesv2", a.moto_url).create_email_identity(EmailIdentity="acme.example")
+    # The per-user auth state the create and verify triggers share (AUTH_STATE_TABLE).
+    client("dynamodb", a.moto_url).create_table(
+        TableName="auth-state", BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
     aws = dict(kv.split("=", 1) for kv in sdk_env(a.moto_url))
     import os
     cognito_port, api_port = free_port(), free_port()
     cognito_env = {**os.environ, **aws, "MAIL_QUEUE_URL": queue_url,
-                   "LOGIN_URL": f"http://127.0.0.1:{api_port}/verify-login", "AWS_LAMBDA_LOG_LEVEL": "WARN"}
+                   "LOGIN_URL": f"http://127.0.0.1:{api_port}/verify-login", "AUTH_STATE_TABLE": "auth-state",
+                   "AWS_LAMBDA_LOG_LEVEL": "WARN"}
     cognito = start(bins / "local-cognito", ["--listen", f"127.0.0.1:{cognito_port}", "--triggers", "binaries",
                                              "--bin-dir", str(bins)], cognito_env, cognito_port)
     api_env = {**os.environ, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{cognito_port}", "AWS_REGION": "us-east-1",
