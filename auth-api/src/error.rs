@@ -28,6 +28,12 @@ impl ApiError {
         self
     }
 
+    /// Adds every field of `fields` (a challenge's state: session, attempts left, times).
+    pub fn with_fields(mut self, fields: Map<String, Value>) -> Self {
+        self.extra.extend(fields);
+        self
+    }
+
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_request", message).with("field", field)
     }

@@ -14,7 +14,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 
 /// A JSON body, or `invalid_request` naming the field serde could not read.
@@ -58,15 +58,22 @@ fn attempts_left(state: &AppState, parameters: &HashMap<String, String>) -> u32 
     session.min(code)
 }
 
-/// What every answer that carries a challenge says: where the email went, when, until when the
-/// code works, when a new email may be asked for, and whether this call sent one.
-fn challenge_body(state: &AppState, challenge: &Challenge) -> Value {
+/// Whether the round that made this challenge sent an email (`newEmail`), rather than reusing
+/// the code already sent.
+fn sent_email(challenge: &Challenge) -> bool {
+    challenge.parameters.get("newEmail").is_some_and(|n| n == "true")
+}
+
+/// What every answer that carries a challenge says, in a success body or beside an error: where
+/// the email went, when, until when the code works, when a new email may be asked for, and
+/// whether this call sent one.
+fn challenge_fields(state: &AppState, challenge: &Challenge) -> Map<String, Value> {
     let p = &challenge.parameters;
     let fallback = || {
         let at = chrono::Utc::now() + chrono::Duration::seconds(state.config.code_ttl_seconds);
         at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
     };
-    json!({
+    let Value::Object(fields) = json!({
         "session": challenge.session,
         "destination": p.get("email"),
         "code_length": p.get("codeLength").and_then(|l| l.parse::<u32>().ok()),
@@ -74,8 +81,11 @@ fn challenge_body(state: &AppState, challenge: &Challenge) -> Value {
         "expires_at": p.get("expiresAt").cloned().unwrap_or_else(fallback),
         "sent_at": p.get("sentAt"),
         "resend_at": p.get("resendAt"),
-        "new_email": p.get("newEmail").is_some_and(|n| n == "true"),
-    })
+        "new_email": sent_email(challenge),
+    }) else {
+        unreachable!("an object literal")
+    };
+    fields
 }
 
 fn unexpected_tokens() -> ApiError {
@@ -92,7 +102,7 @@ pub async fn login(
     // define never issues tokens on an empty session; anything else is a broken pool.
     let Step::Challenge(challenge) = step else { return Err(unexpected_tokens()) };
     tracing::info!("sign-in started");
-    Ok(Json(challenge_body(&state, &challenge)).into_response())
+    Ok(Json(challenge_fields(&state, &challenge)).into_response())
 }
 
 /// "Email me a new code": allowed once the last email is a minute old and within the hourly
@@ -107,13 +117,10 @@ pub async fn resend(
     let Step::Challenge(challenge) = step else { return Err(unexpected_tokens()) };
     let p = &challenge.parameters;
     let retry_after = p.get("retryAfter").and_then(|r| r.parse::<i64>().ok()).unwrap_or(60);
-    let with_challenge = |e: ApiError| {
-        let Value::Object(fields) = challenge_body(&state, &challenge) else { unreachable!("an object") };
-        fields.into_iter().fold(e, |e, (k, v)| e.with(&k, v))
-    };
+    let with_challenge = |e: ApiError| e.with_fields(challenge_fields(&state, &challenge));
     tracing::info!(outcome = p.get("resend").map(String::as_str).unwrap_or("none"), "resend asked for");
     match p.get("resend").map(String::as_str) {
-        Some("sent") => Ok(Json(challenge_body(&state, &challenge)).into_response()),
+        Some("sent") => Ok(Json(challenge_fields(&state, &challenge)).into_response()),
         Some("too_soon") => Err(with_challenge(
             ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -148,7 +155,7 @@ pub async fn verify_login(
             // the trigger has just emailed a new one and this link cannot work.
             let step = state.idp.start_sign_in(username).await.map_err(|e| ApiError::from_sign_in(&e))?;
             let Step::Challenge(challenge) = step else { return Err(unexpected_tokens()) };
-            if challenge.parameters.get("newEmail").is_some_and(|n| n == "true") {
+            if sent_email(&challenge) {
                 tracing::info!("link for a dead code: a new email went out");
                 return Err(link_expired(&state, &challenge));
             }
@@ -164,13 +171,12 @@ pub async fn verify_login(
         Step::Challenge(challenge) => {
             let left = attempts_left(&state, &challenge.parameters);
             tracing::info!(attempts_left = left, "wrong code");
-            let Value::Object(fields) = challenge_body(&state, &challenge) else { unreachable!("an object") };
-            let e = ApiError::new(
+            Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "wrong_code",
                 "That code is not right. Check the email and try again.",
-            );
-            Err(fields.into_iter().fold(e, |e, (k, v)| e.with(&k, v)))
+            )
+            .with_fields(challenge_fields(&state, &challenge)))
         }
         Step::Tokens(tokens) => {
             tracing::info!(from_link, "signed in");
@@ -192,13 +198,12 @@ pub async fn verify_login(
 /// A link that can no longer sign anyone in (used, expired, or replaced by a newer email). The
 /// answer carries the sign-in this call started, so the page can offer the code field.
 fn link_expired(state: &AppState, challenge: &Challenge) -> ApiError {
-    let message = if challenge.parameters.get("newEmail").is_some_and(|n| n == "true") {
+    let message = if sent_email(challenge) {
         "This link has expired or was already used. We have emailed you a new one."
     } else {
         "This link is from an older email. Use the link or code in the newest email."
     };
-    let Value::Object(fields) = challenge_body(state, challenge) else { unreachable!("an object") };
-    fields.into_iter().fold(ApiError::new(StatusCode::GONE, "link_expired", message), |e, (k, v)| e.with(&k, v))
+    ApiError::new(StatusCode::GONE, "link_expired", message).with_fields(challenge_fields(state, challenge))
 }
 
 /// The ID token from the cookie, or from `Authorization: Bearer` for native apps.

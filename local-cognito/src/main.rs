@@ -3,7 +3,7 @@
 use lambda_support::{Env, exit_on_config_error};
 use local_cognito::runtime_api::BinaryTriggers;
 use local_cognito::store::MemoryStore;
-use local_cognito::triggers::{InProcessTriggers, TriggerRunner};
+use local_cognito::triggers::{TriggerRunner, in_process_triggers};
 use local_cognito::{PoolConfig, UserPool, router};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -20,19 +20,9 @@ reached through the SDK's standard variables (AWS_ENDPOINT_URL, AWS_REGION, ...)
 --triggers binaries runs the release binaries from --bin-dir (default: this binary's folder)
 over the Lambda Runtime API, one warm process per function.";
 
-/// Variables handed to the trigger binaries (beyond this process's environment, which they inherit).
-const TRIGGER_VARIABLES: [&str; 10] = [
-    "MAIL_QUEUE_URL",
-    "LOGIN_URL",
-    "SIGN_IN_URL",
-    "MAX_ATTEMPTS",
-    "CODE_LENGTH",
-    "CODE_TTL_SECONDS",
-    "AUTH_STATE_TABLE",
-    "RESEND_AFTER_SECONDS",
-    "MAX_EMAILS_PER_HOUR",
-    "MAX_WRONG_ANSWERS_PER_CODE",
-];
+/// Variables handed to the trigger binaries besides [`triggers::TUNING_VARIABLES`] (beyond this
+/// process's environment, which they inherit).
+const DEPLOYMENT_VARIABLES: [&str; 4] = ["MAIL_QUEUE_URL", "LOGIN_URL", "SIGN_IN_URL", "AUTH_STATE_TABLE"];
 
 struct Args {
     listen: String,
@@ -95,8 +85,9 @@ async fn main() -> ExitCode {
         let bin_dir = args.bin_dir.clone().unwrap_or_else(|| {
             std::env::current_exe().ok().and_then(|p| p.parent().map(PathBuf::from)).unwrap_or_default()
         });
-        let pairs: Vec<(String, String)> = TRIGGER_VARIABLES
+        let pairs: Vec<(String, String)> = DEPLOYMENT_VARIABLES
             .iter()
+            .chain(&triggers::TUNING_VARIABLES)
             .filter_map(|name| env.optional(name).map(|v| (name.to_string(), v.to_string())))
             .collect();
         match BinaryTriggers::start(&bin_dir, &pairs).await {
@@ -110,14 +101,7 @@ async fn main() -> ExitCode {
         let sqs = aws_sdk_sqs::Client::new(&lambda_support::sdk_config(triggers::mail_queue::TIMEOUTS).await);
         let queue_url = env.required("MAIL_QUEUE_URL").unwrap_or_else(exit_on_config_error).to_string();
         let queue = SqsMailQueue::new(sqs, queue_url);
-        // The auth state in DynamoDB when a table is named, else in this process.
-        match env.optional("AUTH_STATE_TABLE") {
-            Some(table) => {
-                let store = triggers::auth_state::store::dynamo_from_env(table.to_string()).await;
-                Arc::new(InProcessTriggers::with_store(&env, queue, store).unwrap_or_else(exit_on_config_error))
-            }
-            None => Arc::new(InProcessTriggers::from_env(&env, queue).unwrap_or_else(exit_on_config_error)),
-        }
+        in_process_triggers(&env, queue, env.optional("AUTH_STATE_TABLE")).await.unwrap_or_else(exit_on_config_error)
     };
     let pool = match UserPool::new(config, Arc::new(MemoryStore::default()), triggers) {
         Ok(pool) => Arc::new(pool),

@@ -7,6 +7,7 @@ use lambda_support::{ConfigError, Env};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use std::sync::Arc;
 use triggers::auth_state::Limits;
 use triggers::auth_state::store::{AuthStateStore, MemoryStore};
 use triggers::create::{CreateChallenge, CreateConfig};
@@ -90,6 +91,22 @@ impl<Q: MailQueue + Clone + 'static> InProcessTriggers<Q, MemoryStore> {
     pub fn from_env(env: &Env, queue: Q) -> Result<Self, ConfigError> {
         Self::with_store(env, queue, MemoryStore::new())
     }
+}
+
+/// The triggers in this process, with the auth state in the DynamoDB table `table` names
+/// (`AUTH_STATE_TABLE`), or in this process's memory without one.
+pub async fn in_process_triggers<Q: MailQueue + Clone + 'static>(
+    env: &Env,
+    queue: Q,
+    table: Option<&str>,
+) -> Result<Arc<dyn TriggerRunner>, ConfigError> {
+    Ok(match table {
+        Some(table) => {
+            let store = triggers::auth_state::store::dynamo_from_env(table.to_string()).await;
+            Arc::new(InProcessTriggers::with_store(env, queue, store)?)
+        }
+        None => Arc::new(InProcessTriggers::from_env(env, queue)?),
+    })
 }
 
 impl<Q: MailQueue + Clone + 'static, S: AuthStateStore + Clone + 'static> InProcessTriggers<Q, S> {

@@ -16,7 +16,7 @@ use axum::Router;
 use inbox::Inbox;
 use lambda_support::Env;
 use local_cognito::store::{MemoryStore, Store};
-use local_cognito::triggers::{InProcessTriggers, TriggerRunner};
+use local_cognito::triggers::{InProcessTriggers, in_process_triggers};
 use local_cognito::{PoolConfig, UserPool};
 use mailer::batch::Mailer;
 use mailer::config::MailerConfig;
@@ -89,14 +89,7 @@ fn trigger_env(origin: &str, queue_url: &str) -> Env {
         ("LOGIN_URL", format!("{origin}/verify-login")),
         ("SIGN_IN_URL", format!("{origin}/")),
     ];
-    for name in [
-        "MAX_ATTEMPTS",
-        "CODE_LENGTH",
-        "CODE_TTL_SECONDS",
-        "RESEND_AFTER_SECONDS",
-        "MAX_EMAILS_PER_HOUR",
-        "MAX_WRONG_ANSWERS_PER_CODE",
-    ] {
+    for name in triggers::TUNING_VARIABLES {
         if let Some(v) = process.optional(name) {
             pairs.push((name, v.to_string()));
         }
@@ -147,13 +140,7 @@ pub async fn start(listener_addr: std::net::SocketAddr, options: Options) -> Res
         let trigger_env = trigger_env(&origin, &queue_url);
         let mail_queue = triggers::mail_queue::SqsMailQueue::new(sqs.clone(), queue_url.clone());
         // With `--aws`, the auth state goes to DynamoDB when `AUTH_STATE_TABLE` names a table.
-        let triggers: Arc<dyn TriggerRunner> = match env.optional("AUTH_STATE_TABLE") {
-            Some(table) => {
-                let store = triggers::auth_state::store::dynamo_from_env(table.to_string()).await;
-                Arc::new(InProcessTriggers::with_store(&trigger_env, mail_queue, store)?)
-            }
-            None => Arc::new(InProcessTriggers::from_env(&trigger_env, mail_queue)?),
-        };
+        let triggers = in_process_triggers(&trigger_env, mail_queue, env.optional("AUTH_STATE_TABLE")).await?;
         let pool = UserPool::new(config, store, triggers).map_err(StartError::Other)?;
         let ses = aws_sdk_sesv2::Client::new(&lambda_support::sdk_config(mailer::ses::TIMEOUTS).await);
         let redelivery = dlq_url

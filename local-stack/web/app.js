@@ -22,8 +22,6 @@ function pending() {
   try { return JSON.parse(localStorage.getItem(PENDING)); } catch { return null; }
 }
 
-function spaced(code) { return code.length === 6 ? `${code.slice(0, 3)} ${code.slice(3)}` : code; }
-
 /** Sends the code; on success goes to the account page. Returns the API's answer otherwise. */
 async function verify(p, code) {
   const answer = await api('/verify-login', { username: p.username, session: p.session, code });
@@ -173,8 +171,9 @@ const pages = {
     $('confirm-button').addEventListener('click', async () => {
       $('confirm-button').disabled = true;
       say('Signing in…');
-      const answer = await api('/verify-login', { username, code });
-      if (answer.status === 200) { localStorage.removeItem(PENDING); location.assign('/account'); return; }
+      // No session: the API starts a sign-in here, which reuses the emailed code.
+      const answer = await verify({ username }, code);
+      if (!answer) return;
       $('confirm').hidden = true;
       const b = answer.body || {};
       // The API started a sign-in here: the sign-in page can take the newest email's code.

@@ -23,6 +23,11 @@ use triggers::mail_queue::SqsMailQueue;
 
 pub type Answer = Result<RespondToAuthChallengeOutput, (String, String)>;
 
+/// Cognito's error type and message, as the SDK read them.
+fn cognito_error(e: &impl ProvideErrorMetadata) -> (String, String) {
+    (e.code().unwrap_or("?").to_string(), e.message().unwrap_or("").to_string())
+}
+
 pub const LOGIN_URL: &str = "http://localhost:4000/verify-login";
 
 pub struct CognitoStack {
@@ -139,7 +144,7 @@ impl CognitoStack {
             .auth_parameters("USERNAME", username)
             .send()
             .await
-            .map_err(|e| (e.code().unwrap_or("?").to_string(), e.message().unwrap_or("").to_string()))
+            .map_err(|e| cognito_error(&e))
     }
 
     /// `RespondToAuthChallenge` with `answer`, or (when `resend`) the auth API's resend request:
@@ -156,7 +161,7 @@ impl CognitoStack {
         if resend {
             request = request.client_metadata("action", "resend");
         }
-        request.send().await.map_err(|e| (e.code().unwrap_or("?").to_string(), e.message().unwrap_or("").to_string()))
+        request.send().await.map_err(|e| cognito_error(&e))
     }
 
     /// Moves every item of the auth-state table `seconds` into the past, as if that much time had

@@ -41,14 +41,15 @@ async fn a_sign_in_through_the_trigger_binaries_over_the_runtime_api() {
         .expect("pre-sign-up (binary) confirms");
     assert!(signed_up.user_confirmed());
 
-    let started = cognito
-        .initiate_auth()
-        .client_id(&client_id)
-        .auth_flow(AuthFlowType::CustomAuth)
-        .auth_parameters("USERNAME", "hana")
-        .send()
-        .await
-        .expect("define and create (binaries) answer");
+    let initiate = || {
+        cognito
+            .initiate_auth()
+            .client_id(&client_id)
+            .auth_flow(AuthFlowType::CustomAuth)
+            .auth_parameters("USERNAME", "hana")
+            .send()
+    };
+    let started = initiate().await.expect("define and create (binaries) answer");
     assert_eq!(started.challenge_parameters().unwrap()["email"], "h***@example.com");
 
     let received = sqs.receive_message().queue_url(&queue_url).max_number_of_messages(10).send().await.unwrap();
@@ -65,14 +66,6 @@ async fn a_sign_in_through_the_trigger_binaries_over_the_runtime_api() {
         .expect("a login email");
     assert_eq!(jobs.iter().find(|j| j.content.template_name() == "login_link").unwrap().locale.as_str(), "de");
 
-    let initiate = || {
-        cognito
-            .initiate_auth()
-            .client_id(&client_id)
-            .auth_flow(AuthFlowType::CustomAuth)
-            .auth_parameters("USERNAME", "hana")
-            .send()
-    };
     // A second device asks while the code is active: the binaries reuse it from the table.
     let again = initiate().await.expect("a second sign-in");
     assert_eq!(again.challenge_parameters().unwrap()["newEmail"], "false");

@@ -170,6 +170,17 @@ pub fn start(
     (outcome, state)
 }
 
+/// Takes back a code whose email could not be enqueued, with its place in the hourly count, so
+/// the next sign-in makes a new code instead of reusing one nobody received. A code that was
+/// replaced in the meantime is left alone.
+pub fn withdraw(mut state: UserState, unsent: &ActiveCode) -> ((), UserState) {
+    if state.code.as_ref() == Some(unsent) {
+        state.code = None;
+        state.emails.retain(|&t| t != unsent.sent_at);
+    }
+    ((), state)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
     /// The answer is the active, usable code; it is now used (dead everywhere).

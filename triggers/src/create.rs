@@ -172,15 +172,7 @@ impl<Q: MailQueue, S: AuthStateStore> CreateChallenge<Q, S> {
         let started = Instant::now();
         if let Err(e) = self.queue.enqueue(&job).await {
             tracing::error!(job_id = %job.id, error = %e, "mail job not enqueued");
-            let withdrawn = update(&self.store, key, |mut state| {
-                if state.code.as_ref() == Some(code) {
-                    state.code = None;
-                    state.emails.retain(|&t| t != code.sent_at);
-                }
-                ((), state)
-            })
-            .await;
-            if let Err(e) = withdrawn {
+            if let Err(e) = update(&self.store, key, |state| auth_state::withdraw(state, code)).await {
                 tracing::error!(error = %e, "the unsent code could not be withdrawn; it expires on its own");
             }
             return Err(e.into());

@@ -19,6 +19,17 @@ pub mod pre_sign_up;
 pub mod resend;
 pub mod verify;
 
+/// The optional variables that tune the sign-in rules (each has a default), read alike wherever
+/// define, create and verify run: tools that host the triggers pass exactly these through.
+pub const TUNING_VARIABLES: [&str; 6] = [
+    "MAX_ATTEMPTS",
+    "CODE_LENGTH",
+    "CODE_TTL_SECONDS",
+    "RESEND_AFTER_SECONDS",
+    "MAX_EMAILS_PER_HOUR",
+    "MAX_WRONG_ANSWERS_PER_CODE",
+];
+
 /// The only challenge name this flow issues and accepts.
 pub const CUSTOM_CHALLENGE: &str = "CUSTOM_CHALLENGE";
 

@@ -63,8 +63,7 @@ mod tests {
     async fn verifier() -> (VerifyChallenge<MemoryStore>, UserKey) {
         let store = MemoryStore::new();
         let event = fixtures::event::<CognitoEventUserPoolsVerifyAuthChallenge>("verify_answer.json");
-        let h = &event.cognito_event_user_pools_header;
-        let key = UserKey::new(h.user_pool_id.as_deref().unwrap(), h.user_name.as_deref().unwrap());
+        let (_, key) = UserKey::of_event(&event.cognito_event_user_pools_header, "test").unwrap();
         let t = now().timestamp();
         let code = ActiveCode { digits: "482913".into(), sent_at: t - 60, expires_at: t + 120, wrong: 0, used: false };
         store.save(&key, &UserState { code: Some(code), emails: vec![t - 60] }, 0).await.unwrap();

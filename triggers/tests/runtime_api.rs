@@ -47,8 +47,10 @@ fn define_answers_and_fails_malformed_events_closed() {
 
 #[tokio::test]
 async fn verify_checks_the_shared_state_on_dynamodb_once() {
-    let (moto, _, _, vars) = queue_on_moto(&[]).await;
-    let store = common::store_on_table(&moto, "auth-state").await;
+    let moto = Moto::start();
+    let store = common::store_on(&moto).await;
+    let mut vars = moto.env();
+    vars.extend(env(&[("AUTH_STATE_TABLE", "auth-state")]));
     let now = chrono::Utc::now().timestamp();
     let code = ActiveCode { digits: "482913".into(), sent_at: now, expires_at: now + 180, wrong: 0, used: false };
     let key = UserKey::new("eu-west-1_AbCdEfGhI", "alice");
@@ -91,14 +93,15 @@ fn bad_configuration_stops_start_up_naming_the_variable() {
     assert!(init_error.contains("missing required environment variable AUTH_STATE_TABLE"), "{init_error}");
 }
 
-/// moto with a mail queue and the auth-state table, and the variables that point a producer binary at it plus `extra`.
+/// moto with a mail queue and the auth-state table, and the variables that point a producer
+/// binary at them plus `extra`.
 async fn queue_on_moto(extra: &[(&str, &str)]) -> (Moto, aws_sdk_sqs::Client, String, Vec<(String, String)>) {
     let moto = Moto::start();
     let sqs = aws_sdk_sqs::Client::new(&moto.sdk_config().await);
     let queue_url = moto.create_queue(&sqs, "mail-jobs").await;
-    common::store_on_table(&moto, "auth-state").await;
+    let table = moto.create_auth_state_table().await;
     let mut vars = moto.env();
-    vars.extend(env(&[("MAIL_QUEUE_URL", &queue_url), ("AUTH_STATE_TABLE", "auth-state")]));
+    vars.extend(env(&[("MAIL_QUEUE_URL", &queue_url), ("AUTH_STATE_TABLE", &table)]));
     vars.extend(env(extra));
     (moto, sqs, queue_url, vars)
 }

@@ -120,3 +120,13 @@ fn limits_come_from_the_environment_with_bounds() {
     let err = Limits::from_env(&Env::from_pairs([("MAX_WRONG_ANSWERS_PER_CODE", "0")])).unwrap_err();
     assert!(err.to_string().contains("MAX_WRONG_ANSWERS_PER_CODE"), "{err}");
 }
+
+#[test]
+fn an_unsent_code_is_withdrawn_with_its_email_unless_it_was_replaced() {
+    let state = sent(sent(UserState::default(), 1000, "111111"), 1200, "222222");
+    let unsent = state.code.clone().unwrap();
+    let ((), next) = withdraw(state.clone(), &unsent);
+    assert_eq!(next, UserState { code: None, emails: vec![1000] });
+    let older = ActiveCode { digits: "111111".into(), sent_at: 1000, expires_at: 1180, wrong: 0, used: false };
+    assert_eq!(withdraw(state.clone(), &older).1, state, "a newer code stays");
+}

@@ -11,18 +11,10 @@ use triggers::create::{CreateChallenge, CreateConfig};
 use triggers::mail_queue::SqsMailQueue;
 use triggers::verify::VerifyChallenge;
 
-/// The auth state on a fresh table of `moto`, through the real DynamoDB adapter.
+/// The auth state on a fresh table `auth-state` of `moto`, through the real DynamoDB adapter.
 pub async fn store_on(moto: &Moto) -> DynamoStore {
-    store_on_table(moto, "auth-state").await
-}
-
-/// The DynamoDB adapter on `table` of `moto`, creating the table if it is not there yet.
-pub async fn store_on_table(moto: &Moto, table: &str) -> DynamoStore {
     let dynamodb = aws_sdk_dynamodb::Client::new(&moto.sdk_config().await);
-    let exists = dynamodb.describe_table().table_name(table).send().await.is_ok();
-    if !exists {
-        moto.auth_state_table(&dynamodb, table).await;
-    }
+    let table = moto.auth_state_table(&dynamodb, "auth-state").await;
     DynamoStore::new(dynamodb, table)
 }
 
