@@ -15,7 +15,7 @@ Usage: cold_start.py --bin-dir target/release --moto-url URL [--runs N]
 """
 import argparse, hashlib, json, pathlib, statistics, sys, time
 
-from localaws import ROOT, client, run_lambda, sdk_env, sqs_record
+from localaws import ROOT, auth_state_table, client, run_lambda, sdk_env, sqs_record
 
 FIX = ROOT / "triggers/fixtures/cognito"
 
@@ -35,14 +35,6 @@ def user_key(pool_id, username):
         h.update(len(data).to_bytes(8, "big"))
         h.update(data)
     return h.hexdigest()
-
-
-def auth_state_table(moto_url, name="cold-start-auth-state"):
-    client("dynamodb", moto_url).create_table(
-        TableName=name, BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
-    return name
 
 
 def functions(moto_url):

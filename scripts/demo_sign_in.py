@@ -9,7 +9,7 @@ Usage: demo_sign_in.py --moto-url URL [--bin-dir target/release] [--username NAM
 """
 import argparse, json, re, socket, subprocess, sys, time, urllib.error, urllib.request
 
-from localaws import ROOT, client, run_lambda, sdk_env, sqs_record
+from localaws import ROOT, auth_state_table, client, run_lambda, sdk_env, sqs_record
 
 
 def free_port():
@@ -57,16 +57,12 @@ def main():
     sqs = client("sqs", a.moto_url)
     queue_url = sqs.create_queue(QueueName="mail-jobs")["QueueUrl"]
     client("sesv2", a.moto_url).create_email_identity(EmailIdentity="acme.example")
-    # The per-user auth state the create and verify triggers share (AUTH_STATE_TABLE).
-    client("dynamodb", a.moto_url).create_table(
-        TableName="auth-state", BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+    table = auth_state_table(a.moto_url)
     aws = dict(kv.split("=", 1) for kv in sdk_env(a.moto_url))
     import os
     cognito_port, api_port = free_port(), free_port()
     cognito_env = {**os.environ, **aws, "MAIL_QUEUE_URL": queue_url,
-                   "LOGIN_URL": f"http://127.0.0.1:{api_port}/verify-login", "AUTH_STATE_TABLE": "auth-state",
+                   "LOGIN_URL": f"http://127.0.0.1:{api_port}/verify-login", "AUTH_STATE_TABLE": table,
                    "AWS_LAMBDA_LOG_LEVEL": "WARN"}
     cognito = start(bins / "local-cognito", ["--listen", f"127.0.0.1:{cognito_port}", "--triggers", "binaries",
                                              "--bin-dir", str(bins)], cognito_env, cognito_port)

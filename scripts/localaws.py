@@ -1,6 +1,6 @@
 """What the local scripts share: boto3 clients for moto, the SDK variables that point a Lambda
-binary at it, SQS records shaped like the event source mapping's, and one run of a binary through
-the Lambda Runtime API harness (tools/lambda_rie.py)."""
+binary at it, the auth-state table, SQS records shaped like the event source mapping's, and one
+run of a binary through the Lambda Runtime API harness (tools/lambda_rie.py)."""
 import json, pathlib, subprocess, sys, tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -10,6 +10,16 @@ def client(service, moto_url):
     import boto3
     return boto3.client(service, endpoint_url=moto_url, region_name="us-east-1",
                         aws_access_key_id="test", aws_secret_access_key="test")
+
+
+def auth_state_table(moto_url, name="auth-state"):
+    """The table the create and verify triggers share (AUTH_STATE_TABLE), as the CDK app makes it:
+    partition key `pk` (string), on demand. Returns its name."""
+    client("dynamodb", moto_url).create_table(
+        TableName=name, BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+    return name
 
 
 def sdk_env(moto_url):
