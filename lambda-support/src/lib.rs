@@ -8,6 +8,7 @@ pub mod local;
 pub mod logging;
 pub mod metrics;
 
+pub use aws_config::SdkConfig;
 pub use sdk::{SdkTimeouts, sdk_config};
 mod sdk;
 

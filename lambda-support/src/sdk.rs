@@ -13,10 +13,16 @@ pub struct SdkTimeouts {
 /// The SDK configuration from the standard chain (region, credentials, the `AWS_ENDPOINT_URL*`
 /// variables) with `timeouts`.
 pub async fn sdk_config(timeouts: SdkTimeouts) -> aws_config::SdkConfig {
-    let timeouts = aws_config::timeout::TimeoutConfig::builder()
-        .connect_timeout(timeouts.connect)
-        .operation_attempt_timeout(timeouts.attempt)
-        .operation_timeout(timeouts.operation)
-        .build();
-    aws_config::from_env().timeout_config(timeouts).load().await
+    aws_config::from_env().timeout_config(timeouts.into()).load().await
+}
+
+/// For a second client of the same process with other limits: loading the chain once is enough.
+impl From<SdkTimeouts> for aws_config::timeout::TimeoutConfig {
+    fn from(t: SdkTimeouts) -> Self {
+        aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(t.connect)
+            .operation_attempt_timeout(t.attempt)
+            .operation_timeout(t.operation)
+            .build()
+    }
 }

@@ -98,10 +98,10 @@ async fn main() -> ExitCode {
             }
         }
     } else {
-        let sqs = aws_sdk_sqs::Client::new(&lambda_support::sdk_config(triggers::mail_queue::TIMEOUTS).await);
+        let sdk = lambda_support::sdk_config(triggers::mail_queue::TIMEOUTS).await;
         let queue_url = env.required("MAIL_QUEUE_URL").unwrap_or_else(exit_on_config_error).to_string();
-        let queue = SqsMailQueue::new(sqs, queue_url);
-        in_process_triggers(&env, queue, env.optional("AUTH_STATE_TABLE")).await.unwrap_or_else(exit_on_config_error)
+        let queue = SqsMailQueue::new(aws_sdk_sqs::Client::new(&sdk), queue_url);
+        in_process_triggers(&env, queue, env.optional("AUTH_STATE_TABLE"), &sdk).unwrap_or_else(exit_on_config_error)
     };
     let pool = match UserPool::new(config, Arc::new(MemoryStore::default()), triggers) {
         Ok(pool) => Arc::new(pool),

@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::sync::Arc;
 use triggers::auth_state::Limits;
-use triggers::auth_state::store::{AuthStateStore, MemoryStore};
+use triggers::auth_state::store::{AuthStateStore, DynamoStore, MemoryStore};
 use triggers::create::{CreateChallenge, CreateConfig};
 use triggers::define::DefineConfig;
 use triggers::mail_queue::MailQueue;
@@ -93,18 +93,16 @@ impl<Q: MailQueue + Clone + 'static> InProcessTriggers<Q, MemoryStore> {
     }
 }
 
-/// The triggers in this process, with the auth state in the DynamoDB table `table` names
-/// (`AUTH_STATE_TABLE`), or in this process's memory without one.
-pub async fn in_process_triggers<Q: MailQueue + Clone + 'static>(
+/// The triggers in this process, with the auth state in DynamoDB when `AUTH_STATE_TABLE` names a
+/// table (a client from `sdk`), or in this process's memory without one.
+pub fn in_process_triggers<Q: MailQueue + Clone + 'static>(
     env: &Env,
     queue: Q,
     table: Option<&str>,
+    sdk: &lambda_support::SdkConfig,
 ) -> Result<Arc<dyn TriggerRunner>, ConfigError> {
     Ok(match table {
-        Some(table) => {
-            let store = triggers::auth_state::store::dynamo_from_env(table.to_string()).await;
-            Arc::new(InProcessTriggers::with_store(env, queue, store)?)
-        }
+        Some(table) => Arc::new(InProcessTriggers::with_store(env, queue, DynamoStore::from_sdk(sdk, table))?),
         None => Arc::new(InProcessTriggers::from_env(env, queue)?),
     })
 }

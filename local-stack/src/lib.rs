@@ -140,7 +140,7 @@ pub async fn start(listener_addr: std::net::SocketAddr, options: Options) -> Res
         let trigger_env = trigger_env(&origin, &queue_url);
         let mail_queue = triggers::mail_queue::SqsMailQueue::new(sqs.clone(), queue_url.clone());
         // With `--aws`, the auth state goes to DynamoDB when `AUTH_STATE_TABLE` names a table.
-        let triggers = in_process_triggers(&trigger_env, mail_queue, env.optional("AUTH_STATE_TABLE")).await?;
+        let triggers = in_process_triggers(&trigger_env, mail_queue, env.optional("AUTH_STATE_TABLE"), &sdk)?;
         let pool = UserPool::new(config, store, triggers).map_err(StartError::Other)?;
         let ses = aws_sdk_sesv2::Client::new(&lambda_support::sdk_config(mailer::ses::TIMEOUTS).await);
         let redelivery = dlq_url

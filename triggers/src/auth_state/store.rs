@@ -215,9 +215,13 @@ pub fn table_from_env(env: &lambda_support::Env) -> Result<String, lambda_suppor
     Ok(env.required("AUTH_STATE_TABLE")?.to_string())
 }
 
-/// The DynamoDB adapter on the table named by `AUTH_STATE_TABLE`, with [`TIMEOUTS`].
-pub async fn dynamo_from_env(table: String) -> DynamoStore {
-    DynamoStore::new(aws_sdk_dynamodb::Client::new(&lambda_support::sdk_config(TIMEOUTS).await), table)
+impl DynamoStore {
+    /// The adapter on `table`, with a client from the process's SDK configuration (loaded once,
+    /// whatever other clients it builds) held to [`TIMEOUTS`].
+    pub fn from_sdk(sdk: &lambda_support::SdkConfig, table: impl Into<String>) -> Self {
+        let config = aws_sdk_dynamodb::config::Builder::from(sdk).timeout_config(TIMEOUTS.into()).build();
+        DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), table)
+    }
 }
 
 /// A DynamoDB call must leave the trigger time to answer inside Cognito's 5 s (the functions run
