@@ -7,9 +7,13 @@ SQS message to moto on loopback; the mailer builds its SES client, renders one e
 to moto's SES v2; so their figures include SDK init and one request. The auth API answers one
 Function URL request (GET /me without a cookie: 401, no Cognito call) after building its SDK client.
 create-auth-challenge and verify-auth-challenge read and conditionally write the user's item in a
-DynamoDB table on moto (AUTH_STATE_TABLE): before each create run the item is deleted, so every run
-takes the full path (GetItem, PutItem, SQS send); before each verify run an item holding the
-fixture's code is put, so every run reads it and marks it used (GetItem, PutItem).
+DynamoDB table on moto (AUTH_STATE_TABLE): before each create run the user's and the mailbox's
+items are deleted, so every run takes the full path (GetItem + PutItem on the user, GetItem +
+PutItem on the mailbox, SQS send); before each verify run an item holding the fixture's code is
+put, so every run reads it and marks it used (GetItem, PutItem). post-authentication runs against
+a user on moto's Cognito whose address is reset to unverified before each run, so every run takes
+the full path (AdminUpdateUserAttributes, the mailbox's GetItem + PutItem, SQS send). The auth API
+reads nothing from the table for a request without a token.
 
 Usage: cold_start.py --bin-dir target/release --moto-url URL [--runs N]
 """
@@ -27,14 +31,27 @@ def mailer_event():
     return {"Records": [sqs_record("m1", json.dumps(job))]}
 
 
-def user_key(pool_id, username):
-    """triggers/src/auth_state/store.rs UserKey: SHA-256 over length-prefixed parts, hex."""
+def state_key(kind, pool_id, ident):
+    """triggers/src/auth_state/store.rs StateKey: SHA-256 over length-prefixed parts, hex."""
     h = hashlib.sha256()
-    for part in ("passwordless-auth-state/v1", pool_id, username):
+    for part in (kind, pool_id, ident):
         data = part.encode()
         h.update(len(data).to_bytes(8, "big"))
         h.update(data)
     return h.hexdigest()
+
+
+def user_key(pool_id, username):
+    return state_key("passwordless-auth-state/v1", pool_id, username.lower())
+
+
+def mailbox_key(pool_id, address):
+    """triggers/src/identity.rs mailbox(): lower-cased, no +tag (and no dots at Gmail)."""
+    local, domain = address.strip().lower().rsplit("@", 1)
+    local = local.split("+")[0]
+    if domain in ("gmail.com", "googlemail.com"):
+        local, domain = local.replace(".", ""), "gmail.com"
+    return state_key("passwordless-mailbox/v1", pool_id, f"{local}@{domain}")
 
 
 def functions(moto_url):
@@ -47,14 +64,37 @@ def functions(moto_url):
     fixture = lambda name: json.loads((FIX / name).read_text())
     create_event, verify_event = fixture("create_first_challenge.json"), fixture("verify_answer.json")
     key = lambda event: {"pk": {"S": user_key(event["userPoolId"], event["userName"])}}
+    mailbox = lambda event: {"pk": {"S": mailbox_key(event["userPoolId"], event["request"]["userAttributes"]["email"])}}
 
     def fresh_user():
         dynamodb.delete_item(TableName=table, Key=key(create_event))
+        dynamodb.delete_item(TableName=table, Key=mailbox(create_event))
+
+    # post-authentication marks the address verified on Cognito (moto's here), then welcomes.
+    cognito = client("cognito-idp", moto_url)
+    pool_id = cognito.create_user_pool(PoolName="cold-start-bench")["UserPool"]["Id"]
+    post_event = fixture("post_authentication.json")
+    post_event["userPoolId"] = pool_id
+    email = post_event["request"]["userAttributes"]["email"]
+    cognito.admin_create_user(UserPoolId=pool_id, Username=post_event["userName"],
+                              UserAttributes=[{"Name": "email", "Value": email}], MessageAction="SUPPRESS")
+
+    def unverified():
+        cognito.admin_update_user_attributes(UserPoolId=pool_id, Username=post_event["userName"],
+                                             UserAttributes=[{"Name": "email_verified", "Value": "false"}])
+        dynamodb.delete_item(TableName=table, Key=mailbox(post_event))
+
+    def verified_and_welcomed(out):
+        user = cognito.admin_get_user(UserPoolId=pool_id, Username=post_event["userName"])
+        attributes = {a["Name"]: a["Value"] for a in user["UserAttributes"]}
+        return out["results"][0]["ok"] and attributes.get("email_verified") == "true" \
+            and "Item" in dynamodb.get_item(TableName=table, Key=mailbox(post_event), ConsistentRead=True)
 
     def code_waiting():
         now = int(time.time())
         digits = "".join(c for c in verify_event["request"]["challengeAnswer"] if c.isdigit())
-        state = {"code": {"digits": digits, "sent_at": now, "expires_at": now + 180, "wrong": 0, "used": False},
+        state = {"owner": verify_event["request"]["userAttributes"]["sub"],
+                 "code": {"digits": digits, "sent_at": now, "expires_at": now + 180, "wrong": 0, "used": False},
                  "emails": [now]}
         dynamodb.put_item(TableName=table, Item={**key(verify_event), "v": {"N": "1"},
                                                  "state": {"S": json.dumps(state)}, "expires_at": {"N": str(now + 90000)}})
@@ -74,11 +114,13 @@ def functions(moto_url):
                 f"AUTH_STATE_TABLE={table}"], fresh_user, emailed),
         ("verify-auth-challenge", verify_event, aws + [f"AUTH_STATE_TABLE={table}"], code_waiting, accepted_and_used),
         ("pre-sign-up", fixture("pre_sign_up.json"), [], None, None),
-        ("post-confirmation", fixture("post_confirmation.json"),
-         aws + [f"MAIL_QUEUE_URL={queue_url}", "SIGN_IN_URL=https://app.example.com/login"], None, None),
+        ("post-authentication", post_event,
+         aws + [f"MAIL_QUEUE_URL={queue_url}", "SIGN_IN_URL=https://app.example.com/login",
+                f"AUTH_STATE_TABLE={table}"], unverified, verified_and_welcomed),
         ("mailer", mailer_event(), aws + ["MAIL_FROM=Acme <no-reply@acme.example>"], None, None),
         ("auth-api", function_url_event("GET", "/me"),
-         aws + ["COGNITO_CLIENT_ID=local0client0id00000000000", "COGNITO_USER_POOL_ID=us-east-1_localpool"],
+         aws + ["COGNITO_CLIENT_ID=local0client0id00000000000", "COGNITO_USER_POOL_ID=us-east-1_localpool",
+                f"AUTH_STATE_TABLE={table}"],
          None, None),
     ]
 

@@ -66,7 +66,9 @@ def main():
                    "AWS_LAMBDA_LOG_LEVEL": "WARN"}
     cognito = start(bins / "local-cognito", ["--listen", f"127.0.0.1:{cognito_port}", "--triggers", "binaries",
                                              "--bin-dir", str(bins)], cognito_env, cognito_port)
-    api_env = {**os.environ, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{cognito_port}", "AWS_REGION": "us-east-1",
+    # Cognito is local-cognito; the auth API's sign-outs share the auth-state table on moto.
+    api_env = {**os.environ, **aws, "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": f"http://127.0.0.1:{cognito_port}",
+               "AWS_REGION": "us-east-1", "AUTH_STATE_TABLE": table,
                "COGNITO_CLIENT_ID": "local0client0id00000000000", "COGNITO_USER_POOL_ID": "us-east-1_localpool",
                "AWS_LAMBDA_LOG_LEVEL": "WARN"}
     api = start(bins / "auth-api", ["--listen", f"127.0.0.1:{api_port}"], api_env, api_port)
@@ -77,7 +79,7 @@ def main():
         print(f"1. POST /signup -> {status} {body}")
         assert status == 201, body
         status, login, _ = call(base, "POST", "/login", {"username": a.username})
-        print(f"2. POST /login -> {status}: code sent to {login['destination']}, {login['code_length']} digits, "
+        print(f"2. POST /login -> {status}: code sent to {login['destination'] or 'the address on the account'}, {login['code_length']} digits, "
               f"{login['attempts_left']} tries, until {login['expires_at']}")
         messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
         login_jobs = [m for m in messages if json.loads(m["Body"])["template"] == "login_link"]
@@ -108,6 +110,9 @@ def main():
         print(f"7. POST /refresh -> {status}, new {sorted(fresh)}")
         status, _, _ = call(base, "POST", "/logout", {}, cookies)
         print(f"8. POST /logout -> {status}; signed out.")
+        status, _, _ = call(base, "GET", "/me", cookies=cookies)
+        print(f"9. GET /me with the old cookies -> {status}: the sign-out holds for the ID token too.")
+        assert status == 401, status
     finally:
         for p in (api, cognito):
             p.terminate()

@@ -3,6 +3,7 @@
 
 use crate::error::ApiError;
 use serde::Deserialize;
+use triggers::identity::Unshowable;
 
 #[derive(Deserialize)]
 pub struct Signup {
@@ -57,6 +58,26 @@ pub fn username(raw: &str) -> Result<&str, ApiError> {
     Ok(u)
 }
 
+/// A username for a new account: [`username`]'s rule, and nothing an email should not show
+/// (`triggers::identity::check_username`, which pre-sign-up applies to every sign-up too).
+pub fn new_username(raw: &str) -> Result<&str, ApiError> {
+    let u = username(raw)?;
+    check_shown("username", triggers::identity::check_username(u))?;
+    Ok(u)
+}
+
+/// The field's error for text that may not be shown in an email.
+fn check_shown(field: &str, verdict: Result<(), Unshowable>) -> Result<(), ApiError> {
+    let message = match verdict {
+        Ok(()) => return Ok(()),
+        Err(Unshowable::Hidden) => "cannot contain invisible or control characters.",
+        Err(Unshowable::Link) => "cannot contain a web address.",
+        Err(Unshowable::Contact) => "cannot contain an email address or a phone number.",
+    };
+    let what = if field == "name" { "A name" } else { "A username" };
+    Err(ApiError::invalid(field, format!("{what} {message}")))
+}
+
 pub fn email(raw: &str) -> Result<&str, ApiError> {
     let e = raw.trim();
     let valid = e.len() <= 254
@@ -83,11 +104,15 @@ pub fn locale(raw: Option<&str>) -> Result<Option<&str>, ApiError> {
     }
 }
 
+/// Names greet the user in every email, so they are short and carry no link.
+pub const NAME_MAX_CHARS: usize = 64;
+
 pub fn name(raw: Option<&str>) -> Result<Option<&str>, ApiError> {
     let Some(n) = raw.map(str::trim).filter(|n| !n.is_empty()) else { return Ok(None) };
-    if n.chars().count() > 256 || n.chars().any(char::is_control) {
-        return Err(ApiError::invalid("name", "A name has at most 256 characters and no control characters."));
+    if n.chars().count() > NAME_MAX_CHARS {
+        return Err(ApiError::invalid("name", "A name has at most 64 characters."));
     }
+    check_shown("name", triggers::identity::check_name(n))?;
     Ok(Some(n))
 }
 
@@ -139,5 +164,22 @@ mod tests {
         assert_eq!(field(locale(Some("deutsch!")).unwrap_err()), "locale");
         assert_eq!(name(Some("Zoë")).unwrap(), Some("Zoë"));
         assert_eq!(field(name(Some("a\nb")).unwrap_err()), "name");
+        assert!(name(Some(&"x".repeat(64))).is_ok());
+        assert_eq!(field(name(Some(&"x".repeat(65))).unwrap_err()), "name");
+    }
+
+    #[test]
+    fn links_are_refused_in_new_usernames_and_names() {
+        for bad in ["https://evil.example", "HTTP://x", "www.evil.example", "evil.com/reset", "go-to.EVIL.io/x"] {
+            assert_eq!(field(new_username(bad).unwrap_err()), "username", "{bad}");
+            assert_eq!(field(name(Some(bad)).unwrap_err()), "name", "{bad}");
+        }
+        for good in ["alice", "a.b", "jean.dupont", "o'brien", "x.y-z"] {
+            assert!(new_username(good).is_ok(), "{good}");
+        }
+        assert!(name(Some("Dr. Zoë Ångström")).is_ok());
+        assert_eq!(field(name(Some("Your account is locked\u{7}")).unwrap_err()), "name");
+        assert_eq!(field(name(Some("Call +1 555 0100")).unwrap_err()), "name");
+        assert_eq!(field(new_username("\u{202e}gnp.exe").unwrap_err()), "username");
     }
 }

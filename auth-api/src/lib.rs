@@ -14,12 +14,14 @@ pub mod input;
 pub mod keys;
 pub mod password;
 pub mod routes;
+pub mod sign_outs;
 
 use axum::Router;
 use axum::routing::{get, post};
 use config::ApiConfig;
 use idp::IdentityProvider;
 use keys::KeyCache;
+use sign_outs::{SignOuts, StoredSignOuts};
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -27,12 +29,21 @@ pub struct AppState {
     pub config: Arc<ApiConfig>,
     pub idp: Arc<dyn IdentityProvider>,
     pub keys: Arc<KeyCache>,
+    pub sign_outs: Arc<dyn SignOuts>,
 }
 
 impl AppState {
+    /// The API with its sign-outs remembered in this process (one process: the local stack,
+    /// tests); [`AppState::with_sign_outs`] shares them through a table.
     pub fn new(config: ApiConfig, idp: Arc<dyn IdentityProvider>) -> Self {
         let keys = KeyCache::new(config.jwks_url(), config.issuer.clone(), config.client_id.clone());
-        AppState { config: Arc::new(config), idp, keys: Arc::new(keys) }
+        let sign_outs = Arc::new(StoredSignOuts::in_memory(config.user_pool_id.clone()));
+        AppState { config: Arc::new(config), idp, keys: Arc::new(keys), sign_outs }
+    }
+
+    pub fn with_sign_outs(mut self, sign_outs: Arc<dyn SignOuts>) -> Self {
+        self.sign_outs = sign_outs;
+        self
     }
 }
 
@@ -51,11 +62,14 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The production wiring: configuration from the environment, the SDK client with explicit
-/// timeouts.
+/// The production wiring: configuration from the environment (`AUTH_STATE_TABLE` included: the
+/// sign-outs), the SDK clients with explicit timeouts.
 pub async fn from_env(env: &lambda_support::Env) -> Result<AppState, lambda_support::ConfigError> {
     let config = ApiConfig::from_env(env)?;
+    let table = triggers::auth_state::store::table_from_env(env)?;
     let sdk = lambda_support::sdk_config(idp::TIMEOUTS).await;
     let idp = idp::CognitoIdp::new(aws_sdk_cognitoidentityprovider::Client::new(&sdk), config.client_id.clone());
-    Ok(AppState::new(config, Arc::new(idp)))
+    let store = triggers::auth_state::store::DynamoStore::from_sdk(&sdk, table);
+    let sign_outs = Arc::new(StoredSignOuts::new(store, config.user_pool_id.clone()));
+    Ok(AppState::new(config, Arc::new(idp)).with_sign_outs(sign_outs))
 }

@@ -36,7 +36,7 @@ pub async fn signup(
 ) -> Result<Response, ApiError> {
     let b = body(parsed)?;
     let user = NewUser {
-        username: input::username(&b.username)?,
+        username: input::new_username(&b.username)?,
         email: input::email(&b.email)?,
         locale: input::locale(b.locale.as_deref())?,
         name: input::name(b.name.as_deref())?,
@@ -206,30 +206,68 @@ fn link_expired(state: &AppState, challenge: &Challenge) -> ApiError {
     ApiError::new(StatusCode::GONE, "link_expired", message).with_fields(challenge_fields(state, challenge))
 }
 
-/// The ID token from the cookie, or from `Authorization: Bearer` for native apps.
-fn id_token<'a>(headers: &'a HeaderMap, jar: &'a CookieJar) -> Option<String> {
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|h| h.to_str().ok())
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .map(str::to_string);
-    bearer.or_else(|| jar.get(ID_TOKEN).map(|c| c.value().to_string())).filter(|t| !t.is_empty())
+fn bearer_token(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION).and_then(|h| h.to_str().ok())?;
+    value.strip_prefix("Bearer ").map(str::to_string).filter(|t| !t.is_empty())
+}
+
+/// The ID token from `Authorization: Bearer` (native apps), or else from the cookie.
+fn id_token(headers: &HeaderMap, jar: &CookieJar) -> Option<String> {
+    bearer_token(headers).or_else(|| jar.get(ID_TOKEN).map(|c| c.value().to_string())).filter(|t| !t.is_empty())
+}
+
+fn keys_unavailable() -> ApiError {
+    tracing::error!("JWKS unavailable");
+    ApiError::new(StatusCode::BAD_GATEWAY, "upstream_error", "The signing keys could not be fetched; try again.")
+}
+
+/// Records the family of a valid ID token as signed out. An invalid token has nothing to sign
+/// out; a token that could not be checked, or a record that could not be written, is an error
+/// (the cookies still go).
+async fn record_sign_out(state: &AppState, token: &str) -> Result<(), ApiError> {
+    let claims = match state.keys.verify_id_token(token).await {
+        Ok(claims) => claims,
+        Err(TokenError::Invalid) => return Ok(()),
+        Err(TokenError::KeysUnavailable(_)) => return Err(keys_unavailable()),
+    };
+    let Some(family) = claims.get("origin_jti").and_then(Value::as_str) else { return Ok(()) };
+    state.sign_outs.sign_out(family, chrono::Utc::now().timestamp()).await.map_err(|e| {
+        tracing::error!(error = %e, "sign-out not recorded");
+        ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "upstream_error",
+            "Signed out here, but the sign-out could not be recorded everywhere; try again.",
+        )
+    })
+}
+
+/// The claims of the request's ID token, if it is valid and its family was not signed out. A
+/// token without `origin_jti` could never be signed out, so it is refused too.
+async fn signed_in_claims(
+    state: &AppState,
+    headers: &HeaderMap,
+    jar: &CookieJar,
+) -> Result<Map<String, Value>, ApiError> {
+    let token = id_token(headers, jar).ok_or_else(ApiError::not_signed_in)?;
+    let claims = match state.keys.verify_id_token(&token).await {
+        Ok(claims) => claims,
+        Err(TokenError::Invalid) => return Err(ApiError::not_signed_in()),
+        Err(TokenError::KeysUnavailable(_)) => return Err(keys_unavailable()),
+    };
+    let family = claims.get("origin_jti").and_then(Value::as_str).ok_or_else(ApiError::not_signed_in)?;
+    match state.sign_outs.is_signed_out(family, chrono::Utc::now().timestamp()).await {
+        Ok(false) => Ok(claims),
+        Ok(true) => Err(ApiError::not_signed_in()),
+        Err(e) => {
+            tracing::error!(error = %e, "sign-outs unavailable");
+            Err(ApiError::new(StatusCode::BAD_GATEWAY, "upstream_error", "Sign-in state unavailable; try again."))
+        }
+    }
 }
 
 pub async fn me(State(state): State<AppState>, headers: HeaderMap, jar: CookieJar) -> Result<Response, ApiError> {
-    let token = id_token(&headers, &jar).ok_or_else(ApiError::not_signed_in)?;
-    match state.keys.verify_id_token(&token).await {
-        Ok(claims) => Ok(Json(json!({ "claims": claims })).into_response()),
-        Err(TokenError::Invalid) => Err(ApiError::not_signed_in()),
-        Err(TokenError::KeysUnavailable(_)) => {
-            tracing::error!("JWKS unavailable");
-            Err(ApiError::new(
-                StatusCode::BAD_GATEWAY,
-                "upstream_error",
-                "The signing keys could not be fetched; try again.",
-            ))
-        }
-    }
+    let claims = signed_in_claims(&state, &headers, &jar).await?;
+    Ok(Json(json!({ "claims": claims })).into_response())
 }
 
 pub async fn refresh(
@@ -255,8 +293,9 @@ pub async fn refresh(
     Ok((jar, Json(answer)).into_response())
 }
 
-/// Revokes the refresh token (and with it every token issued from it) and clears the cookies.
-/// The cookies go even when the revocation fails, and the answer says so.
+/// Revokes the refresh token (and with it every token issued from it), records the ID token's
+/// family as signed out (so `/me` refuses it, as cookie or bearer) and clears the cookies. The
+/// cookies go even when the revocation fails, and the answer says so.
 pub async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -266,10 +305,19 @@ pub async fn logout(
     let b = parsed.map(|Json(b)| b).unwrap_or_default();
     let token =
         b.refresh_token.or_else(|| jar.get(REFRESH_TOKEN).map(|c| c.value().to_string())).filter(|t| !t.is_empty());
-    let revoked = match token {
+    let mut revoked = match token {
         Some(token) => state.idp.revoke(&token).await.map_err(|e| ApiError::from_idp(&e)),
         None => Ok(()),
     };
+    // Every ID token the request carries (a stale bearer must not hide the cookie's), so `/me`
+    // refuses them from now on.
+    let bearer = bearer_token(&headers);
+    let cookie = jar.get(ID_TOKEN).map(|c| c.value().to_string()).filter(|t| !t.is_empty());
+    for token in bearer.iter().chain(cookie.iter()) {
+        if let Err(e) = record_sign_out(&state, token).await {
+            revoked = revoked.and(Err(e));
+        }
+    }
     let jar = settings(&state, &headers).clear(jar);
     tracing::info!(revoked = revoked.is_ok(), "signed out");
     match revoked {

@@ -233,6 +233,37 @@ async fn signup_validates_every_field_and_maps_a_taken_username() {
         ),
         (json!({"username": "bob"}), 400, Some("invalid_request"), Some("email")),
         (json!({"email": "b@example.com"}), 400, Some("invalid_request"), Some("username")),
+        // Nothing an attacker types reaches an inbox as a message: no links, short names.
+        (
+            json!({"username": "https://evil.example", "email": "b@example.com"}),
+            400,
+            Some("invalid_request"),
+            Some("username"),
+        ),
+        (
+            json!({"username": "evil.example/reset", "email": "b@example.com"}),
+            400,
+            Some("invalid_request"),
+            Some("username"),
+        ),
+        (
+            json!({"username": "bob", "email": "b@example.com", "name": "Your account is locked: www.evil.example"}),
+            400,
+            Some("invalid_request"),
+            Some("name"),
+        ),
+        (
+            json!({"username": "bob", "email": "b@example.com", "name": "x".repeat(65)}),
+            400,
+            Some("invalid_request"),
+            Some("name"),
+        ),
+        (
+            json!({"username": "bob", "email": "b@example.com", "name": "Bob\u{7}"}),
+            400,
+            Some("invalid_request"),
+            Some("name"),
+        ),
     ];
     for (body, status, error, field) in table {
         let a = api.post("/signup", body.clone()).await;
@@ -269,13 +300,12 @@ async fn login_answers_alike_for_known_and_unknown_usernames() {
                 "session"
             ]
         );
-        assert_eq!(a.body["code_length"], 6);
+        assert_eq!(a.body["code_length"], 8);
         assert_eq!(a.body["new_email"], true);
+        assert_eq!(a.body["destination"], Value::Null, "no part of the address by default");
         assert_eq!(a.body["attempts_left"], 3);
         assert!(chrono::DateTime::parse_from_rfc3339(a.body["expires_at"].as_str().unwrap()).is_ok());
     }
-    assert_eq!(known.body["destination"], "c***@example.com");
-    assert!(unknown.body["destination"].as_str().unwrap().starts_with("n***@"));
     assert_eq!(api.queue.jobs().len(), 1, "one email, to the real user");
     let bad = api.post("/login", json!({"username": ""})).await;
     assert_eq!((bad.status.as_u16(), bad.body["field"].as_str()), (400, Some("username")));
@@ -387,6 +417,34 @@ async fn me_refresh_and_logout() {
     }
     let after = call(&api.app, "POST", "/refresh", None, &origin).await;
     assert_eq!((after.status.as_u16(), after.body["error"].as_str()), (401, Some("not_signed_in")));
+
+    // The old ID token, as a cookie or a bearer, no longer reaches /me; nor does the one the
+    // refresh issued (same family).
+    let refreshed_bearer = format!("Bearer {}", refreshed.cookie_value("id_token"));
+    for headers in [
+        [("cookie", cookies.as_str())],
+        [("authorization", bearer.as_str())],
+        [("authorization", refreshed_bearer.as_str())],
+    ] {
+        let me = call(&api.app, "GET", "/me", None, &headers).await;
+        assert_eq!((me.status.as_u16(), me.body["error"].as_str()), (401, Some("not_signed_in")), "{headers:?}");
+    }
+    // Another sign-in of the same user is untouched.
+    let again = api.post("/login", json!({"username": "hana"})).await;
+    assert_eq!(again.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_bearer_only_logout_signs_the_token_out_too() {
+    let api = api().await;
+    let done = api.signed_in("ida").await;
+    let bearer = format!("Bearer {}", done.cookie_value("id_token"));
+    let refresh = done.cookie_value("refresh_token");
+    let out =
+        call(&api.app, "POST", "/logout", Some(json!({"refresh_token": refresh})), &[("authorization", &bearer)]).await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT);
+    let me = call(&api.app, "GET", "/me", None, &[("authorization", &bearer)]).await;
+    assert_eq!(me.status, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
@@ -467,4 +525,16 @@ async fn throttling_trigger_failures_and_outages_map_to_stable_codes() {
             assert!(!a.body["message"].as_str().unwrap().contains("CreateAuthChallenge"), "no upstream text leaks");
         }
     }
+}
+
+#[tokio::test]
+async fn a_stale_bearer_beside_the_cookies_does_not_hide_the_cookie_token_from_logout() {
+    let api = api().await;
+    let done = api.signed_in("jo").await;
+    let cookies = cookie_header(&done);
+    let headers = [("cookie", cookies.as_str()), ("origin", "http://localhost:4000"), ("authorization", "Bearer x")];
+    assert_eq!(call(&api.app, "POST", "/logout", None, &headers).await.status, StatusCode::NO_CONTENT);
+    let bearer = format!("Bearer {}", done.cookie_value("id_token"));
+    let me = call(&api.app, "GET", "/me", None, &[("authorization", &bearer)]).await;
+    assert_eq!(me.status, StatusCode::UNAUTHORIZED);
 }

@@ -22,10 +22,14 @@ fn function_url_event(method: &str, path: &str, body: Option<&str>) -> Value {
 
 #[test]
 fn behind_a_function_url_it_answers_with_its_own_errors_and_checks_configuration() {
-    let env: Vec<(String, String)> = [("COGNITO_CLIENT_ID", "client"), ("COGNITO_USER_POOL_ID", "eu-west-1_pool")]
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+    let env: Vec<(String, String)> = [
+        ("COGNITO_CLIENT_ID", "client"),
+        ("COGNITO_USER_POOL_ID", "eu-west-1_pool"),
+        ("AUTH_STATE_TABLE", "auth-state"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
     let events = [
         function_url_event("GET", "/me", None),
         function_url_event("POST", "/signup", Some(r#"{"username": "a b", "email": "a@example.com"}"#)),
@@ -45,4 +49,7 @@ fn behind_a_function_url_it_answers_with_its_own_errors_and_checks_configuration
     assert!(missing.results().is_empty());
     let init_error = missing.raw["init_error"].as_str().unwrap_or_default();
     assert!(init_error.contains("COGNITO_CLIENT_ID"), "{:?}", missing.raw);
+    let no_table = rie::run(AUTH_API, &events[..1], &env[..2], 10);
+    let init_error = no_table.raw["init_error"].as_str().unwrap_or_default();
+    assert!(init_error.contains("AUTH_STATE_TABLE"), "sign-outs need the table: {:?}", no_table.raw);
 }

@@ -43,6 +43,12 @@ export function parametersFromContext(get: (key: string) => unknown): Passwordle
     resendAfterSeconds: number('resendAfterSeconds', DEFAULTS.resendAfterSeconds),
     maxEmailsPerHour: number('maxEmailsPerHour', DEFAULTS.maxEmailsPerHour),
     maxWrongAnswersPerCode: number('maxWrongAnswersPerCode', DEFAULTS.maxWrongAnswersPerCode),
+    maxEmailsPerAddressPerHour: number('maxEmailsPerAddressPerHour', DEFAULTS.maxEmailsPerAddressPerHour),
+    // Checked against EMAIL_HINTS by the stack, like the numbers' ranges.
+    emailHint: (text('emailHint') ?? DEFAULTS.emailHint) as PasswordlessProps['emailHint'],
+    guessBackoffBaseSeconds: number('guessBackoffBaseSeconds', DEFAULTS.guessBackoffBaseSeconds),
+    guessBackoffMaxSeconds: number('guessBackoffMaxSeconds', DEFAULTS.guessBackoffMaxSeconds),
+    deadCodesAlarmThreshold: number('deadCodesAlarmThreshold', DEFAULTS.deadCodesAlarmThreshold),
     logRetention: retention as logs.RetentionDays,
     apiAllowedOrigins: (text('apiAllowedOrigins') ?? '').split(',').map((o) => o.trim()).filter((o) => o !== ''),
     cookieDomain: text('cookieDomain'),

@@ -25,9 +25,9 @@ export interface PasswordlessProps extends StackProps {
   readonly appName: string;
   /** The page that finishes sign-in (receives `username` and `code` in the URL fragment). */
   readonly loginUrl: string;
-  /** The page where users start signing in (linked from the welcome email). */
+  /** The page where users start signing in (linked from the welcome email, sent after the first sign-in). */
   readonly signInUrl: string;
-  /** SNS topic that hears about a non-empty dead-letter queue. */
+  /** SNS topic that hears every alarm (dead letters, mail delays, throttles, guessing). */
   readonly alarmTopicArn: string;
   /** The account's SES maximum send rate, per second (the sandbox allows 1, new production accounts 14). */
   readonly sesMaxSendRate: number;
@@ -36,6 +36,7 @@ export interface PasswordlessProps extends StackProps {
   readonly refreshTokenValidity: Duration;
   /** How long the emailed code is valid; also the Cognito session's lifetime (3 to 15 minutes). */
   readonly codeTtl: Duration;
+  /** Digits in the emailed code (6 to 12; 8 by default). */
   readonly codeLength: number;
   readonly maxAttempts: number;
   /** Per user, across sessions (docs/threat-model.md): seconds before a new email may be asked for. */
@@ -44,6 +45,22 @@ export interface PasswordlessProps extends StackProps {
   readonly maxEmailsPerHour: number;
   /** Per code, across sessions: wrong answers before the code is dead everywhere. */
   readonly maxWrongAnswersPerCode: number;
+  /**
+   * Per email address, whichever account asks (docs/threat-model.md): emails in any hour. Shared by
+   * create-auth-challenge (login emails) and post-authentication (the welcome email).
+   */
+  readonly maxEmailsPerAddressPerHour: number;
+  /** What the sign-in challenge tells the browser about the address: nothing, or a masked form. */
+  readonly emailHint: 'none' | 'masked';
+  /**
+   * Per user (triggers/src/auth_state.rs): once a code's worth of wrong answers has piled up since
+   * the last sign-in, seconds before a new email may be asked for; doubles with each further code's
+   * worth, up to guessBackoffMaxSeconds.
+   */
+  readonly guessBackoffBaseSeconds: number;
+  readonly guessBackoffMaxSeconds: number;
+  /** GuessingAlarm fires when one account has this many dead codes in a row within a day. */
+  readonly deadCodesAlarmThreshold: number;
   readonly logRetention: logs.RetentionDays;
   /** Browser origins allowed to call the auth API with cookies (CORS and its CSRF check). */
   readonly apiAllowedOrigins: string[];
@@ -58,11 +75,16 @@ export const DEFAULTS = {
   idTokenValidity: Duration.minutes(60),
   refreshTokenValidity: Duration.days(30),
   codeTtl: Duration.minutes(3),
-  codeLength: 6,
+  codeLength: 8,
   maxAttempts: 3,
   resendAfterSeconds: 60,
   maxEmailsPerHour: 5,
   maxWrongAnswersPerCode: 5,
+  maxEmailsPerAddressPerHour: 5,
+  emailHint: 'none',
+  guessBackoffBaseSeconds: 60,
+  guessBackoffMaxSeconds: 3600,
+  deadCodesAlarmThreshold: 10,
   logRetention: logs.RetentionDays.ONE_MONTH,
 } as const;
 
@@ -73,6 +95,8 @@ export const MAILER_TIMEOUT = Duration.seconds(30);
 export const AUTH_API_TIMEOUT = Duration.seconds(25);
 /** The namespace of the functions' Embedded Metric Format metrics (lambda-support/src/metrics.rs). */
 export const METRICS_NAMESPACE = 'Passwordless';
+/** The values EMAIL_HINT accepts (create-auth-challenge refuses to start with any other). */
+export const EMAIL_HINTS = ['none', 'masked'] as const;
 /** A mail job older than this has eaten a third of a default code's life. */
 export const OLDEST_JOB_ALARM = Duration.seconds(60);
 /** See docs/mailer.md: five receives before a job is parked in the dead-letter queue. */
@@ -130,6 +154,17 @@ export class PasswordlessStack extends Stack {
       `${props.maxEmailsPerHour} is not a whole number from 1 to 60 (MAX_EMAILS_PER_HOUR)`);
     check(wholeIn(props.maxWrongAnswersPerCode, 1, 10), 'maxWrongAnswersPerCode',
       `${props.maxWrongAnswersPerCode} is not a whole number from 1 to 10 (MAX_WRONG_ANSWERS_PER_CODE)`);
+    check(wholeIn(props.maxEmailsPerAddressPerHour, 1, 60), 'maxEmailsPerAddressPerHour',
+      `${props.maxEmailsPerAddressPerHour} is not a whole number from 1 to 60 (MAX_EMAILS_PER_ADDRESS_PER_HOUR)`);
+    check((EMAIL_HINTS as readonly string[]).includes(props.emailHint), 'emailHint',
+      `"${props.emailHint}" is not one of ${EMAIL_HINTS.join(', ')} (EMAIL_HINT)`);
+    check(wholeIn(props.guessBackoffBaseSeconds, 1, 3600), 'guessBackoffBaseSeconds',
+      `${props.guessBackoffBaseSeconds} is not a whole number from 1 to 3600 (GUESS_BACKOFF_BASE_SECONDS)`);
+    check(wholeIn(props.guessBackoffMaxSeconds, props.guessBackoffBaseSeconds, 86400), 'guessBackoffMaxSeconds',
+      `${props.guessBackoffMaxSeconds} is not a whole number from guessBackoffBaseSeconds (${props.guessBackoffBaseSeconds}) to 86400 (GUESS_BACKOFF_MAX_SECONDS)`);
+    // Not read by a function: the GuessingAlarm's threshold.
+    check(wholeIn(props.deadCodesAlarmThreshold, 1, 1000), 'deadCodesAlarmThreshold',
+      `${props.deadCodesAlarmThreshold} is not a whole number from 1 to 1000`);
     if (props.mailFrom !== undefined) {
       // The mailer may send only from the SES identity: any other domain is denied on every send.
       const address = /<([^<>\s]+)>\s*$/.exec(props.mailFrom)?.[1] ?? props.mailFrom.trim();
@@ -202,11 +237,16 @@ export class PasswordlessStack extends Stack {
     // Functions.
     const common = { MAIL_QUEUE_URL: this.mailQueue.queueUrl };
     // create and verify must agree on the limits: both read them (triggers/src/auth_state.rs).
+    // The per-address budget is also post-authentication's, which sends the welcome email.
+    const maxEmailsPerAddressPerHour = String(props.maxEmailsPerAddressPerHour);
     const authState = {
       AUTH_STATE_TABLE: this.authStateTable.tableName,
       RESEND_AFTER_SECONDS: String(props.resendAfterSeconds),
       MAX_EMAILS_PER_HOUR: String(props.maxEmailsPerHour),
       MAX_WRONG_ANSWERS_PER_CODE: String(props.maxWrongAnswersPerCode),
+      MAX_EMAILS_PER_ADDRESS_PER_HOUR: maxEmailsPerAddressPerHour,
+      GUESS_BACKOFF_BASE_SECONDS: String(props.guessBackoffBaseSeconds),
+      GUESS_BACKOFF_MAX_SECONDS: String(props.guessBackoffMaxSeconds),
     };
     const preSignUp = fn('PreSignUp', 'pre-sign-up', TRIGGER_TIMEOUT, {});
     const define = fn('DefineAuthChallenge', 'define-auth-challenge', TRIGGER_TIMEOUT, {
@@ -217,12 +257,17 @@ export class PasswordlessStack extends Stack {
       LOGIN_URL: props.loginUrl,
       CODE_LENGTH: String(props.codeLength),
       CODE_TTL_SECONDS: String(ttlSeconds),
+      EMAIL_HINT: props.emailHint,
       ...authState,
     });
     const verify = fn('VerifyAuthChallenge', 'verify-auth-challenge', TRIGGER_TIMEOUT, authState);
-    const postConfirmation = fn('PostConfirmation', 'post-confirmation', TRIGGER_TIMEOUT, {
+    // After the first emailed sign-in (which proves the address): sets email_verified and sends
+    // the welcome email, within the per-address budget. Nothing is sent at sign-up any more.
+    const postAuthentication = fn('PostAuthentication', 'post-authentication', TRIGGER_TIMEOUT, {
       ...common,
       SIGN_IN_URL: props.signInUrl,
+      AUTH_STATE_TABLE: this.authStateTable.tableName,
+      MAX_EMAILS_PER_ADDRESS_PER_HOUR: maxEmailsPerAddressPerHour,
     });
     const { maxConcurrency, sendsPerFunction } = mailerConcurrency(props.sesMaxSendRate);
     const mailer = fn('Mailer', 'mailer', MAILER_TIMEOUT, {
@@ -239,9 +284,10 @@ export class PasswordlessStack extends Stack {
     // Least privilege: producers may only send to the mail queue; the mailer may only send email
     // from the identity with the configuration set (and consume its queue, via the mapping).
     this.mailQueue.grant(create, 'sqs:SendMessage');
-    // Both read the user's item and write it back conditionally (triggers/src/auth_state/store.rs).
-    for (const f of [create, verify]) this.authStateTable.grant(f, 'dynamodb:GetItem', 'dynamodb:PutItem');
-    this.mailQueue.grant(postConfirmation, 'sqs:SendMessage');
+    this.mailQueue.grant(postAuthentication, 'sqs:SendMessage');
+    // Each reads its items and writes them back conditionally (triggers/src/auth_state/store.rs):
+    // create and verify the user's state, post-authentication the address's email budget.
+    for (const f of [create, verify, postAuthentication]) this.authStateTable.grant(f, 'dynamodb:GetItem', 'dynamodb:PutItem');
     this.deadLetterQueue.grant(mailer, 'sqs:SendMessage');
     mailer.addToRolePolicy(new iam.PolicyStatement({
       actions: ['ses:SendEmail'],
@@ -265,7 +311,8 @@ export class PasswordlessStack extends Stack {
         email: { required: true, mutable: true },
         locale: { required: false, mutable: true },
       },
-      // Pre-sign-up confirms; the first emailed sign-in proves the address (docs/decisions.md).
+      // Pre-sign-up confirms; the first emailed sign-in proves the address, and post-authentication
+      // then marks it verified (docs/decisions.md).
       // Listing email here sends nothing at sign-up (pre-sign-up confirms), but Cognito requires
       // it for keepOriginal: a changed address takes effect only once its owner verifies it, so
       // a stolen access token cannot move the account to the thief's mailbox.
@@ -283,9 +330,19 @@ export class PasswordlessStack extends Stack {
         defineAuthChallenge: define,
         createAuthChallenge: create,
         verifyAuthChallengeResponse: verify,
-        postConfirmation,
+        postAuthentication,
       },
     });
+    // post-authentication may set email_verified on this pool's users, and nothing else. In its own
+    // policy, not the role's default one: the function depends on its default policy and the pool
+    // on the function (the trigger), so the pool's ARN there would be a dependency cycle.
+    const poolPolicy = new iam.Policy(this, 'PostAuthenticationPoolPolicy', {
+      statements: [new iam.PolicyStatement({
+        actions: ['cognito-idp:AdminUpdateUserAttributes'],
+        resources: [this.userPool.userPoolArn],
+      })],
+    });
+    poolPolicy.attachToRole(postAuthentication.role!);
     Validations.of(this.userPool).acknowledge(
       {
         id: 'AwsSolutions-COG2',
@@ -315,8 +372,9 @@ export class PasswordlessStack extends Stack {
     });
 
     // The auth API (signup / login / verify-login / me / refresh / logout) behind a Function URL.
-    // Cognito's sign-up and sign-in operations are unauthenticated, so its role holds only its
-    // own logs: no IAM permission reaches the pool.
+    // Cognito's sign-up and sign-in operations are unauthenticated, so no IAM permission reaches
+    // the pool: its role holds its own logs and the auth state table, where logout records the
+    // signed-out token family so /me refuses that family's ID tokens afterwards.
     const authApi = fn('AuthApi', 'auth-api', AUTH_API_TIMEOUT, {
       COGNITO_USER_POOL_ID: this.userPool.userPoolId,
       COGNITO_CLIENT_ID: client.userPoolClientId,
@@ -324,8 +382,10 @@ export class PasswordlessStack extends Stack {
       MAX_ATTEMPTS: String(props.maxAttempts),
       CODE_TTL_SECONDS: String(ttlSeconds),
       REFRESH_TOKEN_DAYS: String(props.refreshTokenValidity.toDays()),
+      AUTH_STATE_TABLE: this.authStateTable.tableName,
       ...(props.cookieDomain ? { COOKIE_DOMAIN: props.cookieDomain } : {}),
     });
+    this.authStateTable.grant(authApi, 'dynamodb:GetItem', 'dynamodb:PutItem');
     const authApiUrl = authApi.addFunctionUrl({
       authType: lambda.FunctionUrlAuthType.NONE,
       cors: props.apiAllowedOrigins.length > 0 ? {
@@ -337,7 +397,7 @@ export class PasswordlessStack extends Stack {
       } : undefined,
     });
 
-    this.operations(alarmTopic, mailer, [preSignUp, define, create, verify, postConfirmation, authApi]);
+    this.operations(alarmTopic, mailer, [preSignUp, define, create, verify, postAuthentication, authApi], props);
 
     new CfnOutput(this, 'AuthApiUrl', { value: authApiUrl.url });
     new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
@@ -347,13 +407,13 @@ export class PasswordlessStack extends Stack {
   }
 
   /**
-   * Alarms on what loses or delays email, and one dashboard for the whole pipeline. The custom
-   * metrics come from the functions' Embedded Metric Format lines (namespace `Passwordless`,
-   * each also without dimensions, which is what the alarms watch).
+   * Alarms on what loses or delays email or points at guessing, and one dashboard for the whole
+   * pipeline. The custom metrics come from the functions' Embedded Metric Format lines (namespace
+   * `Passwordless`, each also without dimensions, which is what the alarms watch).
    */
-  private operations(topic: sns.ITopic, mailer: lambda.Function, others: lambda.Function[]): void {
-    const custom = (metricName: string, statistic = 'Sum') => new cloudwatch.Metric({
-      namespace: METRICS_NAMESPACE, metricName, statistic, period: Duration.minutes(5),
+  private operations(topic: sns.ITopic, mailer: lambda.Function, others: lambda.Function[], props: PasswordlessProps): void {
+    const custom = (metricName: string, statistic = 'Sum', period = Duration.minutes(5)) => new cloudwatch.Metric({
+      namespace: METRICS_NAMESPACE, metricName, statistic, period,
     });
     const alarm = (id: string, description: string, metric: cloudwatch.IMetric, threshold: number) => {
       const a = new cloudwatch.Alarm(this, id, {
@@ -386,6 +446,12 @@ export class PasswordlessStack extends Stack {
     });
     alarm('FunctionThrottlesAlarm', 'A function of the pipeline was throttled (account concurrency): sign-ins or emails are failing.',
       throttles, 1);
+    // verify reports, with each code killed by wrong answers, how many died in a row for that
+    // account since its last successful sign-in: the day's maximum is the most-guessed account.
+    alarm('GuessingAlarm',
+      `One account is being guessed at: ${props.deadCodesAlarmThreshold} or more of its codes in a row died of wrong answers `
+      + 'since its last successful sign-in (docs/threat-model.md).',
+      custom('DeadCodesInARow', 'Maximum', Duration.days(1)), props.deadCodesAlarmThreshold);
 
     const graph = (title: string, left: cloudwatch.IMetric[], right: cloudwatch.IMetric[] = []) =>
       new cloudwatch.GraphWidget({ title, left, right, width: 12, height: 6 });
@@ -397,6 +463,10 @@ export class PasswordlessStack extends Stack {
             .map((m) => custom(m))),
           graph('Emails', ['EmailsSent', 'EmailsFailedTransient', 'EmailsFailedPermanent', 'EmailsDroppedStale', 'EmailsDeferred']
             .map((m) => custom(m))),
+        ],
+        [
+          graph('Refusals', ['SignInsRefused', 'GuessBackoffRefusals', 'AddressBudgetRefusals'].map((m) => custom(m))),
+          graph('Guessing', [custom('CodesKilled')], [custom('DeadCodesInARow', 'Maximum')]),
         ],
         [
           graph('SES send latency (ms)', [custom('SesSendLatency', 'p50'), custom('SesSendLatency', 'p99')]),

@@ -1,5 +1,5 @@
 // Tests on the synthesised template: triggers, client, queue, auth state table, event source mapping, least
-// privilege, runtime settings, and cdk-nag's AwsSolutions checks. Offline: the Lambda packages
+// privilege, runtime settings, alarms, and cdk-nag's AwsSolutions checks. Offline: the Lambda packages
 // are stand-in zips here (scripts/test.sh synthesises once more with the real arm64 builds).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +13,7 @@ import { parametersFromContext } from '../lib/parameters.ts';
 import { MAILER_TIMEOUT, MAX_RECEIVE_COUNT, PasswordlessStack, mailerConcurrency } from '../lib/passwordless-stack.ts';
 
 const BINARIES = ['define-auth-challenge', 'create-auth-challenge', 'verify-auth-challenge', 'pre-sign-up',
-  'post-confirmation', 'mailer', 'auth-api'];
+  'post-authentication', 'mailer', 'auth-api'];
 
 function standInAssets(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lambda-assets-'));
@@ -56,12 +56,13 @@ test('every trigger is attached to the user pool, and only Cognito may invoke it
     DefineAuthChallenge: 'define-auth-challenge',
     CreateAuthChallenge: 'create-auth-challenge',
     VerifyAuthChallengeResponse: 'verify-auth-challenge',
-    PostConfirmation: 'post-confirmation',
+    PostAuthentication: 'post-authentication',
   };
   assert.deepEqual(Object.keys(config).sort(), Object.keys(expected).sort());
   for (const [slot, binary] of Object.entries(expected)) {
     assert.deepEqual(config[slot], { 'Fn::GetAtt': [functionId(binary), 'Arn'] }, slot);
   }
+  assert.equal(config.PostConfirmation, undefined, 'the welcome email waits for the first sign-in');
   const permissions = ofType('AWS::Lambda::Permission').map(([, r]) => r.Properties);
   assert.equal(permissions.filter((p) => p.Principal === 'cognito-idp.amazonaws.com').length, 5);
   for (const p of permissions.filter((p) => p.Principal === 'cognito-idp.amazonaws.com')) {
@@ -209,10 +210,44 @@ test('the create-challenge function may only send to the mail queue; the mailer 
   assert.equal(mailer.Resource.length, 2);
   assert.match(JSON.stringify(mailer.Resource[0]), /:identity\//);
   assert.match(JSON.stringify(mailer.Resource[1]), /:configuration-set\//);
-  for (const binary of ['define-auth-challenge', 'pre-sign-up', 'auth-api']) {
+  for (const binary of ['define-auth-challenge', 'pre-sign-up']) {
     const actions = policyOf(binary).flatMap(actionsOf);
     assert.deepEqual(actions.sort(), ['logs:CreateLogStream', 'logs:PutLogEvents'], binary);
   }
+  // The auth API records signed-out token families in the table, and may do nothing else there.
+  assert.deepEqual(policyOf('auth-api').filter(beyondLogs), [authState], 'the auth API only reads and writes the auth state');
+  const poolId = ofType('AWS::Cognito::UserPool')[0][0];
+  assert.deepEqual(policyOf('post-authentication').filter(beyondLogs), [
+    { Action: 'sqs:SendMessage', Effect: 'Allow', Resource: { 'Fn::GetAtt': [mailQueueId, 'Arn'] } },
+    authState,
+    { Action: 'cognito-idp:AdminUpdateUserAttributes', Effect: 'Allow', Resource: { 'Fn::GetAtt': [poolId, 'Arn'] } },
+  ], 'post-authentication: the welcome email, the address budget, and email_verified on this pool');
+});
+
+test('only post-authentication may update users, on this pool only, from a policy apart from its default one', () => {
+  const poolId = ofType('AWS::Cognito::UserPool')[0][0];
+  const roleId = resources[functionId('post-authentication')].Properties.Role['Fn::GetAtt'][0];
+  const hits: Array<{ id: string; type: string; s: any }> = [];
+  for (const [id, r] of Object.entries(resources)) {
+    const documents = r.Type === 'AWS::IAM::Policy' ? [r.Properties.PolicyDocument]
+      : r.Type === 'AWS::IAM::Role' ? (r.Properties.Policies ?? []).map((p: any) => p.PolicyDocument) : [];
+    for (const doc of documents) {
+      for (const s of doc.Statement) {
+        if (JSON.stringify(s.Action).includes('cognito-idp:')) hits.push({ id, type: r.Type, s });
+      }
+    }
+  }
+  assert.equal(hits.length, 1, `cognito-idp actions in ${hits.map((h) => h.id).join(', ')}`);
+  const [{ id, type, s }] = hits;
+  assert.equal(type, 'AWS::IAM::Policy');
+  assert.ok(id.startsWith('PostAuthenticationPoolPolicy'), id);
+  assert.deepEqual(s, { Action: 'cognito-idp:AdminUpdateUserAttributes', Effect: 'Allow', Resource: { 'Fn::GetAtt': [poolId, 'Arn'] } });
+  assert.ok(!JSON.stringify(s.Resource).includes('*'), 'no wildcard in the resource');
+  assert.deepEqual(resources[id].Properties.Roles, [{ Ref: roleId }]);
+  // The function must not wait for this policy: the policy waits for the pool, the pool for the function.
+  // (Template.fromStack refuses a template with a cycle, so the statement in the default policy fails every test.)
+  const dependsOn = (resources[functionId('post-authentication')] as any).DependsOn ?? [];
+  assert.ok(!dependsOn.includes(id), 'the post-authentication function does not depend on the pool policy');
 });
 
 test('the auth state table is on demand, encrypted, recoverable, expires items, and feeds create and verify the same limits', () => {
@@ -226,20 +261,57 @@ test('the auth state table is on demand, encrypted, recoverable, expires items, 
   assert.deepEqual(table.Properties.SSESpecification, { SSEEnabled: true });
   assert.deepEqual(table.Properties.PointInTimeRecoverySpecification, { PointInTimeRecoveryEnabled: true });
   assert.equal(table.Properties.GlobalSecondaryIndexes, undefined, 'no index: grants name the table ARN only');
-  const expected = { AUTH_STATE_TABLE: { Ref: tableId }, RESEND_AFTER_SECONDS: '60', MAX_EMAILS_PER_HOUR: '5', MAX_WRONG_ANSWERS_PER_CODE: '5' };
+  const expected = {
+    AUTH_STATE_TABLE: { Ref: tableId }, RESEND_AFTER_SECONDS: '60', MAX_EMAILS_PER_HOUR: '5', MAX_WRONG_ANSWERS_PER_CODE: '5',
+    MAX_EMAILS_PER_ADDRESS_PER_HOUR: '5', GUESS_BACKOFF_BASE_SECONDS: '60', GUESS_BACKOFF_MAX_SECONDS: '3600',
+  };
   for (const binary of ['create-auth-challenge', 'verify-auth-challenge']) {
     const env = resources[functionId(binary)].Properties.Environment.Variables;
     assert.deepEqual(Object.fromEntries(Object.keys(expected).map((k) => [k, env[k]])), expected, binary);
   }
-  for (const binary of ['define-auth-challenge', 'pre-sign-up', 'post-confirmation', 'mailer', 'auth-api']) {
+  const createEnv = resources[functionId('create-auth-challenge')].Properties.Environment.Variables;
+  assert.equal(createEnv.CODE_LENGTH, '8');
+  assert.equal(createEnv.EMAIL_HINT, 'none');
+  assert.equal(resources[functionId('verify-auth-challenge')].Properties.Environment.Variables.EMAIL_HINT, undefined);
+  assert.deepEqual(resources[functionId('auth-api')].Properties.Environment.Variables.AUTH_STATE_TABLE, { Ref: tableId }, 'auth-api: signed-out token families');
+  for (const binary of ['define-auth-challenge', 'pre-sign-up', 'mailer']) {
     const env = resources[functionId(binary)].Properties.Environment?.Variables ?? {};
     assert.equal(env.AUTH_STATE_TABLE, undefined, `${binary} has no business with the auth state`);
   }
-  const tuned = synth({ resendAfterSeconds: '120', maxEmailsPerHour: '3', maxWrongAnswersPerCode: '2' }).template;
+  const tuned = synth({
+    resendAfterSeconds: '120', maxEmailsPerHour: '3', maxWrongAnswersPerCode: '2', maxEmailsPerAddressPerHour: '4',
+    guessBackoffBaseSeconds: '30', guessBackoffMaxSeconds: '600', emailHint: 'masked', codeLength: '10',
+  }).template;
   tuned.hasResourceProperties('AWS::Lambda::Function', {
     Description: Match.stringLikeRegexp('^verify-auth-challenge '),
-    Environment: { Variables: Match.objectLike({ RESEND_AFTER_SECONDS: '120', MAX_EMAILS_PER_HOUR: '3', MAX_WRONG_ANSWERS_PER_CODE: '2' }) },
+    Environment: { Variables: Match.objectLike({
+      RESEND_AFTER_SECONDS: '120', MAX_EMAILS_PER_HOUR: '3', MAX_WRONG_ANSWERS_PER_CODE: '2', MAX_EMAILS_PER_ADDRESS_PER_HOUR: '4',
+      GUESS_BACKOFF_BASE_SECONDS: '30', GUESS_BACKOFF_MAX_SECONDS: '600',
+    }) },
   });
+  tuned.hasResourceProperties('AWS::Lambda::Function', {
+    Description: Match.stringLikeRegexp('^create-auth-challenge '),
+    Environment: { Variables: Match.objectLike({ EMAIL_HINT: 'masked', CODE_LENGTH: '10', MAX_EMAILS_PER_ADDRESS_PER_HOUR: '4' }) },
+  });
+  tuned.hasResourceProperties('AWS::Lambda::Function', {
+    Description: Match.stringLikeRegexp('^post-authentication '),
+    Environment: { Variables: Match.objectLike({ MAX_EMAILS_PER_ADDRESS_PER_HOUR: '4' }) },
+  });
+});
+
+test('post-authentication gets the mail queue, the sign-in page and the per-address budget', () => {
+  const tableId = ofType('AWS::DynamoDB::Table')[0][0];
+  const mailQueueId = ofType('AWS::SQS::Queue').find(([, r]) => r.Properties.RedrivePolicy)![0];
+  const fn = resources[functionId('post-authentication')];
+  assert.ok(functionId('post-authentication').startsWith('PostAuthentication'));
+  assert.deepEqual(fn.Properties.Environment.Variables, {
+    MAIL_QUEUE_URL: { Ref: mailQueueId },
+    SIGN_IN_URL: CONTEXT.signInUrl,
+    AUTH_STATE_TABLE: { Ref: tableId },
+    MAX_EMAILS_PER_ADDRESS_PER_HOUR: '5',
+  });
+  assert.ok(fn.Properties.Timeout <= 5, 'Cognito waits 5 s');
+  assert.equal(ofType('AWS::Lambda::Function').filter(([, r]) => String(r.Properties.Description).startsWith('post-confirmation ')).length, 0);
 });
 
 test('a token cannot take the account: the client writes only email, name and locale, and a new email needs verifying', () => {
@@ -279,7 +351,7 @@ test('alarms watch what loses or delays email, all to the SNS topic, and one das
   const alarms = ofType('AWS::CloudWatch::Alarm').map(([id, r]) => ({ id, p: r.Properties }));
   const byId = (prefix: string) => alarms.find((a) => a.id.startsWith(prefix))!.p;
   for (const prefix of ['MailDeadLetterAlarm', 'MailerErrorsAlarm', 'MailQueueAgeAlarm', 'StaleDropsAlarm', 'SesThrottlingAlarm',
-    'FunctionThrottlesAlarm']) {
+    'FunctionThrottlesAlarm', 'GuessingAlarm']) {
     const a = byId(prefix);
     assert.ok(a, prefix);
     assert.deepEqual(a.AlarmActions, ['arn:aws:sns:eu-west-1:123456789012:ops-alerts'], prefix);
@@ -296,12 +368,22 @@ test('alarms watch what loses or delays email, all to the SNS topic, and one das
   assert.deepEqual(byId('MailerErrorsAlarm').Dimensions, [{ Name: 'FunctionName', Value: { Ref: functionId('mailer') } }]);
   const throttles = byId('FunctionThrottlesAlarm').Metrics as Array<{ MetricStat?: any }>;
   assert.equal(throttles.filter((m) => m.MetricStat?.Metric.MetricName === 'Throttles').length, BINARIES.length);
+  const guessing = byId('GuessingAlarm');
+  assert.deepEqual([guessing.Namespace, guessing.MetricName, guessing.Statistic, guessing.Period, guessing.Threshold],
+    ['Passwordless', 'DeadCodesInARow', 'Maximum', 86400, 10]);
+  assert.equal(guessing.ComparisonOperator, 'GreaterThanOrEqualToThreshold');
+  assert.equal(guessing.EvaluationPeriods, 1);
+  assert.equal(guessing.Dimensions, undefined, 'the most-guessed account across the pool');
+  assert.match(guessing.AlarmDescription, /being guessed at.*docs\/threat-model\.md/);
+  const tuned = synth({ deadCodesAlarmThreshold: '3' }).template;
+  tuned.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'DeadCodesInARow', Threshold: 3 });
 
   const dashboards = ofType('AWS::CloudWatch::Dashboard');
   assert.equal(dashboards.length, 1);
   const body = JSON.stringify(dashboards[0][1].Properties.DashboardBody);
   for (const metric of ['SignInsStarted', 'SignInsSucceeded', 'SignInsFailed', 'SignInsRefused', 'CodesRejected', 'EmailsSent',
-    'EmailsFailedTransient', 'EmailsFailedPermanent', 'EmailsDroppedStale', 'SesSendLatency', 'ApproximateAgeOfOldestMessage']) {
+    'EmailsFailedTransient', 'EmailsFailedPermanent', 'EmailsDroppedStale', 'SesSendLatency', 'ApproximateAgeOfOldestMessage',
+    'CodesKilled', 'GuessBackoffRefusals', 'DeadCodesInARow', 'AddressBudgetRefusals']) {
     assert.ok(body.includes(metric), `the dashboard shows ${metric}`);
   }
 });
@@ -338,6 +420,23 @@ test('missing or bad parameters stop synthesis with their name', () => {
   assert.throws(() => synth({ maxEmailsPerHour: '0' }), /maxEmailsPerHour.*1 to 60/);
   assert.throws(() => synth({ maxWrongAnswersPerCode: '11' }), /maxWrongAnswersPerCode.*1 to 10/);
   assert.throws(() => synth({ maxWrongAnswersPerCode: 'many' }), /maxWrongAnswersPerCode/);
+  assert.throws(() => synth({ maxEmailsPerAddressPerHour: '0' }), /maxEmailsPerAddressPerHour.*1 to 60/);
+  assert.throws(() => synth({ maxEmailsPerAddressPerHour: '61' }), /maxEmailsPerAddressPerHour/);
+  assert.throws(() => synth({ maxEmailsPerAddressPerHour: '2.5' }), /maxEmailsPerAddressPerHour/);
+  assert.throws(() => synth({ emailHint: 'full' }), /emailHint.*none, masked/);
+  assert.throws(() => synth({ emailHint: 'Masked' }), /emailHint/);
+  assert.throws(() => synth({ guessBackoffBaseSeconds: '0' }), /guessBackoffBaseSeconds.*1 to 3600/);
+  assert.throws(() => synth({ guessBackoffBaseSeconds: '3601', guessBackoffMaxSeconds: '7200' }), /guessBackoffBaseSeconds/);
+  assert.throws(() => synth({ guessBackoffMaxSeconds: '86401' }), /guessBackoffMaxSeconds.*86400/);
+  assert.throws(() => synth({ guessBackoffBaseSeconds: '600', guessBackoffMaxSeconds: '300' }), /guessBackoffMaxSeconds.*guessBackoffBaseSeconds/);
+  assert.throws(() => synth({ deadCodesAlarmThreshold: '0' }), /deadCodesAlarmThreshold.*1 to 1000/);
+  assert.throws(() => synth({ deadCodesAlarmThreshold: '1001' }), /deadCodesAlarmThreshold/);
+  assert.doesNotThrow(() => synth({
+    emailHint: 'masked', maxEmailsPerAddressPerHour: '60', guessBackoffBaseSeconds: '3600', guessBackoffMaxSeconds: '3600',
+    deadCodesAlarmThreshold: '1000',
+  }));
+  assert.doesNotThrow(() => synth({ guessBackoffBaseSeconds: '1', guessBackoffMaxSeconds: '86400', deadCodesAlarmThreshold: '1',
+    maxEmailsPerAddressPerHour: '1', codeLength: '6' }));
   assert.throws(() => synth({ mailFrom: 'Acme <no-reply@other.example>' }), /mailFrom.*senderDomain mail\.example\.com/);
   assert.throws(() => synth({ mailFrom: 'not an address' }), /mailFrom/);
   assert.doesNotThrow(() => synth({ mailFrom: 'Acme <no-reply@MAIL.example.com>', codeLength: '12', maxAttempts: '10' }));

@@ -60,9 +60,20 @@ pub async fn spawn(
     triggers: Arc<dyn triggers::TriggerRunner>,
 ) -> std::io::Result<Arc<UserPool>> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    serve_on(listener, configure, store, triggers).await
+}
+
+/// [`spawn`] on a listener the caller bound, for triggers that must know the endpoint before
+/// they start (the post-authentication binary calls it back).
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    configure: impl FnOnce(&mut PoolConfig),
+    store: Arc<dyn store::Store>,
+    triggers: Arc<dyn triggers::TriggerRunner>,
+) -> std::io::Result<Arc<UserPool>> {
     let mut config = PoolConfig::local(&format!("http://{}", listener.local_addr()?));
     configure(&mut config);
-    let pool = Arc::new(UserPool::new(config, store, triggers).map_err(std::io::Error::other)?);
+    let pool = UserPool::new(config, store, triggers).map_err(std::io::Error::other)?;
     let app = router(pool.clone());
     tokio::spawn(async move { axum::serve(listener, app).await });
     Ok(pool)

@@ -15,7 +15,7 @@ const USAGE: &str = "usage: local-cognito [--listen 127.0.0.1:9229] [--triggers 
 
 A Cognito Identity Provider endpoint for development and tests (not an identity provider).
 Triggers read the same variables as the Lambda functions: MAIL_QUEUE_URL and LOGIN_URL (required),
-SIGN_IN_URL (enables post-confirmation), MAX_ATTEMPTS, CODE_LENGTH, CODE_TTL_SECONDS; the queue is
+SIGN_IN_URL (enables post-authentication), MAX_ATTEMPTS, CODE_LENGTH, CODE_TTL_SECONDS; the queue is
 reached through the SDK's standard variables (AWS_ENDPOINT_URL, AWS_REGION, ...).
 --triggers binaries runs the release binaries from --bin-dir (default: this binary's folder)
 over the Lambda Runtime API, one warm process per function.";
@@ -85,11 +85,13 @@ async fn main() -> ExitCode {
         let bin_dir = args.bin_dir.clone().unwrap_or_else(|| {
             std::env::current_exe().ok().and_then(|p| p.parent().map(PathBuf::from)).unwrap_or_default()
         });
-        let pairs: Vec<(String, String)> = DEPLOYMENT_VARIABLES
+        let mut pairs: Vec<(String, String)> = DEPLOYMENT_VARIABLES
             .iter()
             .chain(&triggers::TUNING_VARIABLES)
             .filter_map(|name| env.optional(name).map(|v| (name.to_string(), v.to_string())))
             .collect();
+        // post-authentication calls this very endpoint (AdminUpdateUserAttributes), as in AWS.
+        pairs.push(("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER".into(), endpoint.clone()));
         match BinaryTriggers::start(&bin_dir, &pairs).await {
             Ok(t) => Arc::new(t),
             Err(e) => {
@@ -104,7 +106,7 @@ async fn main() -> ExitCode {
         in_process_triggers(&env, queue, env.optional("AUTH_STATE_TABLE"), &sdk).unwrap_or_else(exit_on_config_error)
     };
     let pool = match UserPool::new(config, Arc::new(MemoryStore::default()), triggers) {
-        Ok(pool) => Arc::new(pool),
+        Ok(pool) => pool,
         Err(e) => {
             eprintln!("local-cognito: {e}");
             return ExitCode::FAILURE;

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
 
 /// The operations this endpoint implements, by their `X-Amz-Target` suffix.
-pub const OPERATIONS: [&str; 15] = [
+pub const OPERATIONS: [&str; 16] = [
     "SignUp",
     "ConfirmSignUp",
     "InitiateAuth",
@@ -22,6 +22,7 @@ pub const OPERATIONS: [&str; 15] = [
     "AdminCreateUser",
     "AdminDeleteUser",
     "AdminConfirmSignUp",
+    "AdminUpdateUserAttributes",
     "ListUsers",
     "DescribeUserPool",
     "DescribeUserPoolClient",
@@ -71,6 +72,11 @@ pub async fn dispatch(pool: &UserPool, operation: &str, input: Value) -> Result<
             pool.check_pool(&input.user_pool_id)?;
             pool.admin_confirm_sign_up(&input.username).await.map(|_| json!({}))
         }
+        "AdminUpdateUserAttributes" => {
+            let input: AdminUpdateUserAttributesInput = parse(input)?;
+            pool.check_pool(&input.user_pool_id)?;
+            pool.admin_update_user_attributes(&input.username, attributes(input.user_attributes)).map(|_| json!({}))
+        }
         "ListUsers" => list_users(pool, parse(input)?),
         "DescribeUserPool" => {
             let input: PoolInput = parse(input)?;
@@ -108,6 +114,14 @@ fn parse<T: DeserializeOwned>(input: Value) -> Result<T, CognitoError> {
             None => CognitoError::invalid_parameter(format!("Invalid request: {message}")),
         }
     })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AdminUpdateUserAttributesInput {
+    user_pool_id: String,
+    username: String,
+    user_attributes: Vec<AttributeType>,
 }
 
 #[derive(Deserialize)]

@@ -11,6 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use triggers::identity::fold_username;
 
 #[derive(Debug, Clone)]
 pub struct PoolConfig {
@@ -110,9 +111,18 @@ const STANDARD_ATTRIBUTES: [&str; 18] = [
 ];
 
 impl UserPool {
-    pub fn new(config: PoolConfig, store: Arc<dyn Store>, triggers: Arc<dyn TriggerRunner>) -> Result<Self, String> {
+    /// The pool, shared; triggers that call the pool back (post-authentication in this process)
+    /// are handed it before it serves anything.
+    pub fn new(
+        config: PoolConfig,
+        store: Arc<dyn Store>,
+        triggers: Arc<dyn TriggerRunner>,
+    ) -> Result<Arc<Self>, String> {
         let tokens = TokenIssuer::generate(config.issuer.clone())?;
-        Ok(UserPool { config, store, triggers, tokens })
+        Ok(Arc::new_cyclic(|pool| {
+            triggers.attach(pool.clone());
+            UserPool { config, store, triggers, tokens }
+        }))
     }
 
     pub fn tokens(&self) -> &TokenIssuer {
@@ -193,17 +203,22 @@ impl UserPool {
     }
 
     fn validate_attributes(attributes: &BTreeMap<String, String>) -> Result<(), CognitoError> {
+        Self::validate_attribute_names(attributes)?;
+        if attributes.get("email").is_none_or(|e| e.trim().is_empty()) {
+            return Err(CognitoError::invalid_parameter(
+                "Attributes did not conform to the schema: email: The attribute email is required",
+            ));
+        }
+        Ok(())
+    }
+
+    fn validate_attribute_names(attributes: &BTreeMap<String, String>) -> Result<(), CognitoError> {
         for name in attributes.keys() {
             if !(STANDARD_ATTRIBUTES.contains(&name.as_str()) || name.starts_with("custom:")) {
                 return Err(CognitoError::invalid_parameter(format!(
                     "Attributes did not conform to the schema: Type for attribute {{{name}}} could not be determined"
                 )));
             }
-        }
-        if attributes.get("email").is_none_or(|e| e.trim().is_empty()) {
-            return Err(CognitoError::invalid_parameter(
-                "Attributes did not conform to the schema: email: The attribute email is required",
-            ));
         }
         Ok(())
     }
@@ -258,6 +273,26 @@ impl UserPool {
         let request = json!({ "userAttributes": Self::trigger_attributes(user), "clientMetadata": client_metadata });
         let event = self.event("PostConfirmation_ConfirmSignUp", &user.username, client_id, request, json!({}));
         self.run(Trigger::PostConfirmation, event).await.map(drop)
+    }
+
+    /// Post-authentication, after a successful sign-in and before the tokens (an error from it
+    /// fails the sign-in, as in Cognito).
+    async fn post_authentication(
+        &self,
+        user: &User,
+        client_id: &str,
+        client_metadata: Option<&Value>,
+    ) -> Result<(), CognitoError> {
+        if !self.triggers.has(Trigger::PostAuthentication) {
+            return Ok(());
+        }
+        let request = json!({
+            "userAttributes": Self::trigger_attributes(user),
+            "newDeviceUsed": false,
+            "clientMetadata": client_metadata,
+        });
+        let event = self.event("PostAuthentication_Authentication", &user.username, client_id, request, json!({}));
+        self.run(Trigger::PostAuthentication, event).await.map(drop)
     }
 
     /// `SignUp`: pre-sign-up decides on confirmation; a confirmed user gets post-confirmation.
@@ -385,6 +420,26 @@ impl UserPool {
         self.store.user(username).ok_or_else(CognitoError::user_not_found)
     }
 
+    /// `AdminUpdateUserAttributes`: sets the given attributes (post-authentication's
+    /// `email_verified`, operators' edits). `sub` is Cognito's and cannot be written.
+    pub fn admin_update_user_attributes(
+        &self,
+        username: &str,
+        attributes: BTreeMap<String, String>,
+    ) -> Result<(), CognitoError> {
+        Self::validate_attribute_names(&attributes)?;
+        if attributes.contains_key("sub") {
+            return Err(CognitoError::invalid_parameter("Cannot modify the non-mutable attribute sub"));
+        }
+        self.store
+            .update_user(username, &mut |u| {
+                u.attributes.extend(attributes.clone());
+                u.modified = Utc::now();
+            })
+            .map(drop)
+            .ok_or_else(CognitoError::user_not_found)
+    }
+
     pub fn admin_delete_user(&self, username: &str) -> Result<(), CognitoError> {
         if self.store.delete_user(username) {
             self.store.revoke_all_refresh(username);
@@ -470,7 +525,7 @@ impl UserPool {
         if session.expires_at <= Utc::now() {
             return Err(CognitoError::session_expired());
         }
-        if session.client_id != client_id || !session.username.eq_ignore_ascii_case(username) {
+        if session.client_id != client_id || fold_username(&session.username) != fold_username(username) {
             return Err(CognitoError::invalid_session());
         }
         let attributes = self.attributes_for(&session)?;
@@ -532,6 +587,9 @@ impl UserPool {
             return Err(CognitoError::sign_in_failed());
         }
         if issue {
+            let user = self.store.user(&session.username).ok_or_else(CognitoError::sign_in_failed)?;
+            self.post_authentication(&user, &client_id, client_metadata).await?;
+            // Post-authentication may have changed the user (email_verified): the tokens say so.
             let user = self.store.user(&session.username).ok_or_else(CognitoError::sign_in_failed)?;
             tracing::info!(rounds = session.rounds.len(), "sign-in succeeded: tokens issued");
             return Ok(AuthStep::Tokens(self.issue_tokens(&user, &client_id, None)?));

@@ -51,14 +51,15 @@ pub struct BinaryTriggers {
 }
 
 impl BinaryTriggers {
-    /// Starts one process per trigger binary found in `bin_dir` (post-confirmation only when
-    /// `SIGN_IN_URL` is among `env`), each with the Lambda variables and `env` on top of this
-    /// process's environment (so `AWS_ENDPOINT_URL*` reach them).
+    /// Starts one process per trigger binary the project deploys, from `bin_dir`
+    /// (post-authentication only when `SIGN_IN_URL` is among `env`; it reaches the pool through
+    /// `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`), each with the Lambda variables and `env` on
+    /// top of this process's environment (so `AWS_ENDPOINT_URL*` reach them).
     pub async fn start(bin_dir: &FsPath, env: &[(String, String)]) -> std::io::Result<BinaryTriggers> {
         let has_welcome = env.iter().any(|(k, v)| k == "SIGN_IN_URL" && !v.is_empty());
         let mut functions = Vec::new();
-        for trigger in Trigger::ALL {
-            if trigger == Trigger::PostConfirmation && !has_welcome {
+        for trigger in Trigger::PROJECT {
+            if trigger == Trigger::PostAuthentication && !has_welcome {
                 continue;
             }
             functions.push(start_function(trigger, &bin_dir.join(trigger.binary()), env).await?);

@@ -118,8 +118,9 @@ struct Tables {
 #[derive(Default)]
 pub struct MemoryStore(Mutex<Tables>);
 
+/// One rule for storing, finding and comparing names: the one the auth state is keyed on.
 fn key(username: &str) -> String {
-    username.to_lowercase()
+    triggers::identity::fold_username(username)
 }
 
 impl MemoryStore {

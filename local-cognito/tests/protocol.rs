@@ -26,6 +26,10 @@ impl TriggerRunner for Recording {
         Some(trigger) != self.missing && self.inner.has(trigger)
     }
 
+    fn attach(&self, pool: std::sync::Weak<local_cognito::UserPool>) {
+        self.inner.attach(pool);
+    }
+
     fn invoke(&self, trigger: Trigger, event: Value) -> BoxFuture<'_, Result<Value, TriggerFailure>> {
         self.events.lock().unwrap().push((trigger, event.clone()));
         if Some(trigger) == self.failing {
@@ -173,9 +177,8 @@ async fn client_metadata_reaches_only_the_triggers_cognito_passes_it_to() {
     let client_id = e.pool.config.client_id.clone();
     assert!(e.sign_up("carol").await.unwrap());
     assert_eq!(e.events(Trigger::PreSignUp)[0]["request"]["clientMetadata"], json!({"from": "sign-up"}));
-    let confirmed = &e.events(Trigger::PostConfirmation)[0];
-    assert_eq!(confirmed["triggerSource"], "PostConfirmation_ConfirmSignUp");
-    assert_eq!(e.queue.jobs().len(), 1, "the welcome email");
+    assert!(e.events(Trigger::PostConfirmation).is_empty(), "the project deploys no post-confirmation trigger");
+    assert!(e.queue.jobs().is_empty(), "nothing reaches an address before it is proven");
 
     let started = e
         .client
@@ -198,7 +201,8 @@ async fn client_metadata_reaches_only_the_triggers_cognito_passes_it_to() {
         assert_eq!(event["request"]["userNotFound"], false);
         assert_eq!(event["request"]["userAttributes"]["email"], "carol@example.com");
     }
-    e.client
+    let retry = e
+        .client
         .respond_to_auth_challenge()
         .client_id(&client_id)
         .challenge_name(ChallengeNameType::CustomChallenge)
@@ -220,6 +224,37 @@ async fn client_metadata_reaches_only_the_triggers_cognito_passes_it_to() {
     assert_eq!(round["challengeResult"], false);
     assert!(round["challengeMetadata"].as_str().unwrap().starts_with("RESENDS-"));
     assert_eq!(e.events(Trigger::CreateAuthChallenge)[1]["request"]["clientMetadata"], json!({"from": "respond"}));
+
+    // The right code: post-authentication gets the metadata, proves the address, then welcomes.
+    let code = e
+        .queue
+        .jobs()
+        .iter()
+        .find_map(|j| match &j.content {
+            mail_job::MailContent::LoginLink(data) => Some(data.code.clone()),
+            _ => None,
+        })
+        .expect("the login email");
+    let signed_in = e
+        .client
+        .respond_to_auth_challenge()
+        .client_id(&client_id)
+        .challenge_name(ChallengeNameType::CustomChallenge)
+        .session(retry.session().unwrap())
+        .challenge_responses("USERNAME", "CAROL")
+        .challenge_responses("ANSWER", code)
+        .client_metadata("from", "respond")
+        .send()
+        .await
+        .unwrap();
+    assert!(signed_in.authentication_result().is_some());
+    let post = &e.events(Trigger::PostAuthentication)[0];
+    assert_eq!(post["triggerSource"], "PostAuthentication_Authentication");
+    assert_eq!(post["request"]["clientMetadata"], json!({"from": "respond"}));
+    assert_eq!(e.pool.store().user("carol").unwrap().attributes["email_verified"], "true");
+    let jobs = e.queue.jobs();
+    let templates: Vec<&str> = jobs.iter().map(|j| j.content.template_name()).collect();
+    assert_eq!(templates, ["login_link", "welcome"]);
 }
 
 #[tokio::test]
@@ -242,7 +277,7 @@ async fn without_auto_confirmation_users_confirm_with_the_code_or_an_admin() {
     assert_eq!(wrong.unwrap_err().code(), Some("CodeMismatchException"));
     let code = e.pool.store().user("dan").unwrap().confirmation_code.unwrap();
     e.client.confirm_sign_up().client_id(&client_id).username("dan").confirmation_code(code).send().await.unwrap();
-    assert_eq!(e.events(Trigger::PostConfirmation).len(), 1);
+    assert!(e.events(Trigger::PostConfirmation).is_empty(), "the project deploys no post-confirmation trigger");
     let again = e.client.confirm_sign_up().client_id(&client_id).username("dan").confirmation_code("1").send().await;
     assert_eq!(again.unwrap_err().code(), Some("NotAuthorizedException"));
 

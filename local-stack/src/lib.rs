@@ -159,7 +159,6 @@ pub async fn start(listener_addr: std::net::SocketAddr, options: Options) -> Res
         tokio::spawn(worker::run(Arc::new(local.clone()), mailer, options.poll_idle));
         (pool, QueueInfo::Local(local))
     };
-    let pool = Arc::new(pool);
 
     let env = Env::from_process();
     let api_config = ApiConfig {

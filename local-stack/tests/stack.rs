@@ -54,17 +54,18 @@ async fn a_message_the_mailer_fails_is_retried_then_shows_in_the_dead_letter_que
     assert!(eventually(5, || async { dead_letters().await.contains(&poison) }).await);
     assert!(dead_letters().await.contains("<td>(unreadable)</td><td>-</td><td>-</td><td>1</td>"));
 
-    // While "SES" throttles, the welcome email fails transiently: it comes back within seconds
+    // While "SES" throttles, the sign-in email fails transiently: it comes back within seconds
     // (not after the 30 s visibility timeout), and after the receive limit the redrive policy
     // parks it in the dead-letter queue. Nothing is lost silently.
     stack.inbox.set_throttled(true);
     assert_eq!(post(&origin, "/api/signup", json!({"username": "una", "email": "una@example.com"})).await.0, 201);
+    assert_eq!(post(&origin, "/api/login", json!({"username": "una"})).await.0, 200);
     let retried = eventually(5, || async {
-        queue.view(chrono::Utc::now()).waiting.iter().any(|m| m.template == "welcome" && m.receive_count == 2)
+        queue.view(chrono::Utc::now()).waiting.iter().any(|m| m.template == "login_link" && m.receive_count == 2)
     })
     .await;
     assert!(retried, "the failed message was received again within seconds");
-    assert!(eventually(10, || async { dead_letters().await.contains("<td>welcome</td>") }).await);
+    assert!(eventually(10, || async { dead_letters().await.contains("<td>login_link</td>") }).await);
     let dead = dead_letters().await;
     assert!(dead.contains("<td>u***@example.com</td><td>2</td>"), "{dead}");
     assert!(page().await.contains("Nothing is waiting."));
@@ -73,6 +74,7 @@ async fn a_message_the_mailer_fails_is_retried_then_shows_in_the_dead_letter_que
     // Once the fault clears, email flows again.
     stack.inbox.set_throttled(false);
     assert_eq!(post(&origin, "/api/signup", json!({"username": "vera", "email": "vera@example.com"})).await.0, 201);
+    assert_eq!(post(&origin, "/api/login", json!({"username": "vera"})).await.0, 200);
     assert!(eventually(5, || async { inbox(&origin).await.len() == 1 }).await);
 }
 
@@ -82,16 +84,17 @@ async fn with_state_users_and_the_inbox_survive_a_restart() {
     let options = Options { state_dir: Some(dir.clone()), ..Options::default() };
     let (origin, _stack, server) = serve(options.clone()).await;
     assert_eq!(post(&origin, "/api/signup", json!({"username": "vic", "email": "vic@example.com"})).await.0, 201);
+    assert_eq!(post(&origin, "/api/login", json!({"username": "vic"})).await.0, 200);
     assert!(eventually(5, || async { inbox(&origin).await.len() == 1 }).await);
     server.abort();
 
     let (origin, _stack, _server) = serve(options).await;
     let kept = inbox(&origin).await;
-    assert_eq!((kept.len(), kept[0]["template"].as_str()), (1, Some("welcome")));
+    assert_eq!((kept.len(), kept[0]["template"].as_str()), (1, Some("login_link")));
     let (status, _) = post(&origin, "/api/signup", json!({"username": "VIC", "email": "other@example.com"})).await;
     assert_eq!(status, 409, "the user is still there");
     let (status, login) = post(&origin, "/api/login", json!({"username": "vic"})).await;
-    assert_eq!((status, login["destination"].as_str()), (200, Some("v***@example.com")));
+    assert_eq!((status, login["new_email"].as_bool()), (200, Some(true)), "a new process, a new code");
     assert!(eventually(5, || async { inbox(&origin).await.len() == 2 }).await, "and can sign in");
     let users = std::fs::read_to_string(dir.join("users.json")).unwrap();
     assert!(users.contains("\"vic\""));

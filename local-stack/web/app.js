@@ -57,7 +57,8 @@ const pages = {
     const showCode = (p) => {
       $('step-username').hidden = true;
       $('step-code').hidden = false;
-      const what = `a sign-in link and a ${p.code_length}-digit code to ${p.destination}`;
+      // The API names no part of the address unless the operator opted in (EMAIL_HINT=masked).
+      const what = `a sign-in link and a ${p.code_length}-digit code to ${p.destination || 'your email address'}`;
       const sent = p.sent_at ? ` at ${time(p.sent_at)}` : '';
       $('sent-to').textContent = p.new_email === false
         ? `We already sent ${what}${sent}, and it still works: use that email. It works until ${time(p.expires_at)}.`

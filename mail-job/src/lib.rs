@@ -6,6 +6,8 @@
 //! Compatibility rule: within version 1, fields may only be *added*, and consumers ignore fields
 //! they do not know. Anything else (a field removed, renamed or re-typed) is version 2.
 
+pub mod address;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -172,10 +172,20 @@ pub fn render(job: &MailJob, app_name: &str) -> Result<RenderedEmail, RenderErro
     Ok(RenderedEmail { locale: lang, subject: layout.title, preheader: layout.preheader, html, text, essentials })
 }
 
-/// `482913` → `482 913`: groups of three are easier to read and type (the verifier ignores spaces).
+/// `482913` → `482 913`, `48291375` → `4829 1375`: even groups of three or four are easier to read
+/// and type (the verifier ignores spaces).
 fn spaced(code: &str) -> String {
-    let bytes = code.as_bytes();
-    bytes.chunks(3).map(|c| std::str::from_utf8(c).expect("digits")).collect::<Vec<_>>().join(" ")
+    let chars: Vec<char> = code.chars().collect();
+    let groups = chars.len().div_ceil(4).max(1);
+    let (size, longer) = (chars.len() / groups, chars.len() % groups);
+    let mut out = Vec::with_capacity(groups);
+    let mut rest = chars.as_slice();
+    for g in 0..groups {
+        let (group, tail) = rest.split_at(size + usize::from(g < longer));
+        out.push(group.iter().collect::<String>());
+        rest = tail;
+    }
+    out.join(" ")
 }
 
 #[cfg(test)]

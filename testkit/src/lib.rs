@@ -49,3 +49,12 @@ pub fn http_get(addr: &str, path: &str) -> std::io::Result<(String, Option<Strin
     let ok = status.split_whitespace().nth(1) == Some("200");
     Ok((status, ok.then(|| body.to_string())))
 }
+
+/// The claims of a JWT, read without checking its signature (tests look at what a token says; the
+/// code under test verifies it).
+pub fn jwt_claims(token: &str) -> serde_json::Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).expect("a JWT has three parts");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).expect("base64url claims");
+    serde_json::from_slice(&bytes).expect("JSON claims")
+}

@@ -17,7 +17,6 @@ use mailer::config::MailerConfig;
 use mailer::ses::SesSender;
 use std::sync::Arc;
 use testkit::{Moto, sqs_event};
-use triggers::auth_state::UserState;
 use triggers::auth_state::store::DynamoStore;
 use triggers::mail_queue::SqsMailQueue;
 
@@ -171,12 +170,21 @@ impl CognitoStack {
         let items = self.dynamodb.scan().table_name(&self.table).send().await.expect("scan").items.unwrap_or_default();
         for mut item in items {
             let Some(AttributeValue::S(json)) = item.get("state") else { panic!("no state") };
-            let mut state: UserState = serde_json::from_str(json).unwrap();
-            if let Some(code) = state.code.as_mut() {
-                code.sent_at -= seconds;
-                code.expires_at -= seconds;
+            // Every kind of item (a user's, a mailbox's, a sign-out) names its times alike.
+            let mut state: serde_json::Value = serde_json::from_str(json).unwrap();
+            let mut shift = |v: &mut serde_json::Value| {
+                if let Some(t) = v.as_i64() {
+                    *v = (t - seconds).into();
+                }
+            };
+            state["emails"].as_array_mut().into_iter().flatten().for_each(&mut shift);
+            if state["code"].is_object() {
+                shift(&mut state["code"]["sent_at"]);
+                shift(&mut state["code"]["expires_at"]);
             }
-            state.emails.iter_mut().for_each(|t| *t -= seconds);
+            if state.get("until").is_some() {
+                shift(&mut state["until"]);
+            }
             item.insert("state".into(), AttributeValue::S(serde_json::to_string(&state).unwrap()));
             self.dynamodb.put_item().table_name(&self.table).set_item(Some(item)).send().await.expect("put");
         }

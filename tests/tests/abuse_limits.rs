@@ -65,13 +65,18 @@ async fn five_wrong_answers_over_two_sessions_kill_the_code() {
     }
     let (mut b, p) = start(&stack, "alice").await;
     assert_eq!((p["newEmail"].as_str(), p["codeAttemptsLeft"].as_str()), ("false", "2"), "the count crossed sessions");
-    for _ in 0..2 {
-        let out = stack.respond("alice", &b, "000000", false).await;
-        b = out.as_ref().unwrap().session().unwrap().to_string();
-    }
-    // The fifth wrong answer killed the code: the next round of session b emailed a new one.
+    let out = stack.respond("alice", &b, "000000", false).await;
+    b = out.as_ref().unwrap().session().unwrap().to_string();
+    // The fifth wrong answer kills the code; the next email waits a minute (the guess backoff),
+    // so the round after it is refused with the wait, as the hourly budget refuses.
+    let out = stack.respond("alice", &b, "000000", false).await;
+    assert_eq!(out.unwrap_err().1, "CreateAuthChallenge failed with error TooManyEmails retryAfter=60.");
+    assert!(stack.take_jobs().await.is_empty());
+    stack.age_auth_state(60).await;
+    let (c, p) = start(&stack, "alice").await;
+    assert_eq!(p["newEmail"], "true", "a minute on, a new email");
     assert_eq!(stack.take_jobs().await.len(), 1);
-    let out = stack.respond("alice", &b, &code, false).await;
+    let out = stack.respond("alice", &c, &code, false).await;
     assert!(!signed_in(&out), "the old code is dead everywhere");
 }
 

@@ -84,6 +84,7 @@ async fn a_full_run_at_trace_logs_no_code_session_token_or_address() {
         ("MAIL_QUEUE_URL".to_string(), queue_url.clone()),
         ("LOGIN_URL".to_string(), e2e::LOGIN_URL.to_string()),
         ("AUTH_STATE_TABLE".to_string(), moto.create_auth_state_table().await),
+        ("SIGN_IN_URL".to_string(), "http://localhost:4000/".to_string()),
     ]);
     let cognito_port = free_port();
     let listen = format!("127.0.0.1:{cognito_port}");
@@ -93,15 +94,19 @@ async fn a_full_run_at_trace_logs_no_code_session_token_or_address() {
 
     let api_port = free_port();
     let api_listen = format!("127.0.0.1:{api_port}");
-    let api_env: Vec<(String, String)> = [
-        ("COGNITO_CLIENT_ID", "local0client0id00000000000"),
-        ("COGNITO_USER_POOL_ID", "us-east-1_localpool"),
-        ("AWS_ENDPOINT_URL", cognito.url.as_str()),
-        ("AWS_REGION", "us-east-1"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
+    // Cognito is local-cognito; the sign-outs go to the auth-state table on moto.
+    let mut api_env = moto.env();
+    api_env.extend(
+        [
+            ("COGNITO_CLIENT_ID", "local0client0id00000000000"),
+            ("COGNITO_USER_POOL_ID", "us-east-1_localpool"),
+            ("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", cognito.url.as_str()),
+            ("AUTH_STATE_TABLE", "auth-state"),
+            ("AWS_REGION", "us-east-1"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
     let api = Server::start("auth-api", &["--listen", &api_listen], api_port, &api_env);
 
     let http = reqwest::Client::new();
@@ -183,6 +188,8 @@ async fn a_full_run_at_trace_logs_no_code_session_token_or_address() {
     assert_eq!(refreshed.status(), 200);
     let new_tokens = set_cookies(&refreshed);
     assert_eq!(post("/logout", serde_json::json!({}), Some(&cookie_header)).await.unwrap().status(), 204);
+    let after = http.get(format!("{}/me", api.url)).header("cookie", &cookie_header).send().await.unwrap();
+    assert_eq!(after.status(), 401, "the sign-out reached /me (the family is in the table)");
 
     let logs = [
         ("local-cognito", without_timestamps(&cognito.logs())),

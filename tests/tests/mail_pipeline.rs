@@ -64,7 +64,7 @@ async fn jobs_flow_from_the_trigger_through_sqs_to_ses_and_poison_reaches_the_dl
     assert_eq!(to_alice["subject"], "Connexion à Acme", "alice's locale is fr");
     let html = to_alice["body"].as_str().unwrap();
     let code = e2e::code_in(html);
-    assert_eq!(code.len(), 6);
+    assert_eq!(code.len(), 8);
     assert!(html.contains(&format!("/verify-login#v=2&#38;username=alice&#38;code={code}")), "{html}");
     assert!(html.contains(&format!(">{code}</td>")), "{html}");
     assert!(

@@ -1,11 +1,12 @@
 //! create-auth-challenge: asks the shared auth state what this round does (reuse the active code,
-//! send a new one, or refuse: [`crate::auth_state::start`]), puts a `login_link` mail job on the
-//! queue when a code is sent, and tells the client when its email went out.
+//! send a new one, or refuse: [`crate::auth_state::start`]), checks the recipient mailbox's hourly
+//! budget, puts a `login_link` mail job on the queue when a code is sent, and tells the client when
+//! its email went out.
 
-use crate::auth_state::store::{AuthStateStore, UserKey, update};
-use crate::auth_state::{self, ActiveCode, Limits, ResendRefused, Start};
+use crate::auth_state::store::{AuthStateStore, StateKey, update};
+use crate::auth_state::{self, ActiveCode, Hold, Limits, ResendRefused, Start, UserState};
 use crate::code::{self, OneTimeCode};
-use crate::decoy::{LatencyMirror, masked_address_for_unknown_user};
+use crate::decoy::{self, LatencyMirror};
 use crate::link::LoginUrl;
 use crate::mail_queue::MailQueue;
 use crate::{CUSTOM_CHALLENGE, TriggerError, resend};
@@ -23,6 +24,28 @@ pub const TTL_RANGE: std::ops::RangeInclusive<i64> = 60..=900;
 /// it (auth-api/src/error.rs), so it is a contract.
 pub const REFUSAL: &str = "TooManyEmails retryAfter=";
 
+/// What the challenge tells about the address the email went to (`EMAIL_HINT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmailHint {
+    /// Nothing (the default): the page says "your email address". No existence oracle.
+    None,
+    /// `a***@example.com`: helps a user with several addresses, and tells anyone who knows or
+    /// guesses an address whether the account exists (docs/user-existence.md).
+    Masked,
+}
+
+impl EmailHint {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        match env.optional("EMAIL_HINT") {
+            None | Some("none") => Ok(EmailHint::None),
+            Some("masked") => Ok(EmailHint::Masked),
+            Some(other) => {
+                Err(ConfigError::Invalid { name: "EMAIL_HINT", reason: format!("takes none or masked, not {other}") })
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct CreateConfig {
     pub queue_url: String,
@@ -30,6 +53,7 @@ pub struct CreateConfig {
     pub code_length: usize,
     pub code_ttl_seconds: i64,
     pub limits: Limits,
+    pub email_hint: EmailHint,
 }
 
 impl CreateConfig {
@@ -40,11 +64,20 @@ impl CreateConfig {
         Ok(CreateConfig {
             queue_url,
             login_url,
-            code_length: env.integer_in("CODE_LENGTH", 6, code::LENGTH_RANGE)?,
+            code_length: env.integer_in("CODE_LENGTH", code::DEFAULT_LENGTH, code::LENGTH_RANGE)?,
             code_ttl_seconds: env.integer_in("CODE_TTL_SECONDS", 180, TTL_RANGE)?,
             limits: Limits::from_env(env)?,
+            email_hint: EmailHint::from_env(env)?,
         })
     }
+}
+
+/// Where a real user's email goes: the address as the user has it, the mailbox it counts against,
+/// and whether the user has proved it (`email_verified`).
+struct Destination<'a> {
+    email: &'a str,
+    mailbox: StateKey,
+    verified: bool,
 }
 
 /// The use case, built once per process with its queue and state-store adapters.
@@ -69,33 +102,61 @@ impl<Q: MailQueue, S: AuthStateStore> CreateChallenge<Q, S> {
         mut event: CognitoEventUserPoolsCreateAuthChallenge,
         now: DateTime<Utc>,
     ) -> Result<CognitoEventUserPoolsCreateAuthChallenge, TriggerError> {
-        let (username, key) = UserKey::of_event(&event.cognito_event_user_pools_header, "CreateAuthChallenge")?;
+        let header = &event.cognito_event_user_pools_header;
+        let (username, key) = StateKey::of_event(header, "CreateAuthChallenge")?;
         let username = username.to_string();
+        let pool = header.user_pool_id.clone().unwrap_or_default();
         if event.request.challenge_name.as_deref() != Some(CUSTOM_CHALLENGE) {
             return Err("CreateAuthChallenge called for a challenge other than CUSTOM_CHALLENGE".into());
         }
         let request = &event.request;
-        let email = if request.user_not_found {
-            None
+        // A real user's address, the mailbox it counts against, and whether the user proved it.
+        let (recipient, owner) = if request.user_not_found {
+            (None, None)
         } else {
-            let email = request.user_attributes.get("email").map(|e| e.trim()).filter(|e| e.contains('@'));
-            Some(email.ok_or("this user has no usable email address")?.to_string())
+            let attributes = &request.user_attributes;
+            let email = attributes.get("email").map(|e| e.trim());
+            let mailbox = email.and_then(|e| StateKey::mailbox(&pool, e));
+            let owner = attributes.get("sub").filter(|s| !s.is_empty());
+            let verified = attributes.get("email_verified").is_some_and(|v| v == "true");
+            (
+                Some(Destination {
+                    email: email.filter(|_| mailbox.is_some()).ok_or("this user has no usable email address")?,
+                    mailbox: mailbox.ok_or("this user has no usable email address")?,
+                    verified,
+                }),
+                Some(owner.ok_or("malformed CreateAuthChallenge event: no sub")?.clone()),
+            )
         };
+        let email = recipient.as_ref().map(|r| r.email.to_string());
         let wants_resend = resend::requested(&request.client_metadata);
         let resends = resend::count(&request.session, &request.client_metadata);
 
         // Drawn before the state is read, so a failing RNG fails the round before anything changes.
         let fresh = OneTimeCode::generate(self.config.code_length)?;
         let (limits, ttl) = (self.config.limits, self.config.code_ttl_seconds);
-        let outcome = update(&self.store, &key, |state| {
-            auth_state::start(state, now.timestamp(), ttl, &limits, wants_resend, || fresh.clone())
+        // An unknown name keeps the hint it was first given, so it looks the same every time.
+        let decoy_hint = (self.config.email_hint == EmailHint::Masked && owner.is_none()).then(decoy::random_hint);
+        let (outcome, kept_hint) = update(&self.store, &key, |state: UserState| {
+            let (outcome, mut next) =
+                auth_state::start(state, owner.as_deref(), now.timestamp(), ttl, &limits, wants_resend, || {
+                    fresh.clone()
+                });
+            if next.owner.is_none() && next.decoy_hint.is_none() {
+                next.decoy_hint = decoy_hint.clone();
+            }
+            ((outcome, next.decoy_hint.clone()), next)
         })
         .await?;
 
         let (code, refused, sent_now) = match outcome {
-            Start::Refused { retry_after } => {
-                tracing::warn!(retry_after, "sign-in refused: the user's hourly email budget is spent");
-                lambda_support::metrics::emit(&[], &[("SignInsRefused", lambda_support::metrics::Unit::Count, 1.0)]);
+            Start::Refused { retry_after, hold } => {
+                tracing::warn!(retry_after, ?hold, "sign-in refused: no email may go out yet");
+                let metric = match hold {
+                    Hold::HourlyBudget => "SignInsRefused",
+                    Hold::GuessBackoff => "GuessBackoffRefusals",
+                };
+                lambda_support::metrics::emit(&[], &[(metric, lambda_support::metrics::Unit::Count, 1.0)]);
                 return Err(format!("{REFUSAL}{retry_after}").into());
             }
             Start::Reuse { code, refused } => {
@@ -103,22 +164,23 @@ impl<Q: MailQueue, S: AuthStateStore> CreateChallenge<Q, S> {
                 (code, refused, false)
             }
             Start::Send(code) => {
-                self.deliver(&key, &username, email.as_deref(), request, &code, now).await?;
+                self.deliver(&key, &username, recipient.as_ref(), request, &code, now).await?;
                 (code, None, true)
             }
         };
 
-        let hint = match &email {
-            Some(email) => mask_email(email),
-            None => masked_address_for_unknown_user(&username),
+        let hint = match (self.config.email_hint, &email) {
+            (EmailHint::None, _) => None,
+            (EmailHint::Masked, Some(email)) => Some(mask_email(email)),
+            (EmailHint::Masked, None) => Some(kept_hint.unwrap_or_else(decoy::random_hint)),
         };
         // Which answer this challenge asks for (1 = the first) in this session, resend requests
         // not counted, and how many wrong answers the code itself can still take.
         let rounds =
             request.session.iter().flatten().filter(|e| e.challenge_name.as_deref() == Some(CUSTOM_CHALLENGE)).count();
         let attempt = rounds.saturating_sub(resends) + 1;
-        let mut public = vec![
-            ("email", hint),
+        let mut public: Vec<(&str, String)> = hint.map(|h| ("email", h)).into_iter().collect();
+        public.extend([
             ("codeLength", code.digits.len().to_string()),
             ("attempt", attempt.to_string()),
             ("codeAttemptsLeft", code.wrong_answers_left(&limits).to_string()),
@@ -126,7 +188,7 @@ impl<Q: MailQueue, S: AuthStateStore> CreateChallenge<Q, S> {
             ("expiresAt", rfc3339(code.expires_at)),
             ("resendAt", rfc3339(code.sent_at + limits.resend_after_seconds)),
             ("newEmail", sent_now.to_string()),
-        ];
+        ]);
         if wants_resend {
             let (answer, retry_after) = match refused {
                 None => ("sent", None),
@@ -144,23 +206,51 @@ impl<Q: MailQueue, S: AuthStateStore> CreateChallenge<Q, S> {
         Ok(event)
     }
 
-    /// Sends the new code's email (or, for an unknown user, waits as long as a send takes). A
-    /// failed send takes the code back out of the state, so the next sign-in makes a new one
-    /// instead of reusing a code nobody received.
+    /// Sends the new code's email (or, for an unknown user, waits as long as a send takes): counts
+    /// it against the mailbox's hourly budget, then enqueues it. A refused or failed send takes the
+    /// code back out of the state (and the email out of the mailbox's count), so the next sign-in
+    /// makes a new code instead of reusing one nobody received.
     async fn deliver(
         &self,
-        key: &UserKey,
+        key: &StateKey,
         username: &str,
-        email: Option<&str>,
+        to: Option<&Destination<'_>>,
         request: &aws_lambda_events::event::cognito::CognitoEventUserPoolsCreateAuthChallengeRequest,
         code: &ActiveCode,
         now: DateTime<Utc>,
     ) -> Result<(), TriggerError> {
-        let Some(email) = email else {
-            // The real path's only slow step is the queue send; wait as long as one would take.
+        let started = Instant::now();
+        let Some(&Destination { email, ref mailbox, verified }) = to else {
+            // The real path's slow steps are the mailbox count and the queue send; wait as long.
             tokio::time::sleep(self.latency.sample()).await;
             return Ok(());
         };
+        let limits = self.config.limits;
+        let t = now.timestamp();
+        let withdraw = || async {
+            if let Err(e) = update(&self.store, key, |state| auth_state::withdraw(state, code)).await {
+                tracing::error!(error = %e, "the unsent code could not be withdrawn; it expires on its own");
+            }
+        };
+        // An address its user proved is theirs: the budget counts their emails but never refuses
+        // them, so nobody can lock an owner out by spending it with accounts of their own.
+        let enforce = !verified;
+        match update(&self.store, mailbox, |state| auth_state::reserve_email(state, t, &limits, enforce)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(retry_after)) => {
+                tracing::warn!(retry_after, "sign-in refused: the mailbox's hourly email budget is spent");
+                lambda_support::metrics::emit(
+                    &[],
+                    &[("AddressBudgetRefusals", lambda_support::metrics::Unit::Count, 1.0)],
+                );
+                withdraw().await;
+                return Err(format!("{REFUSAL}{retry_after}").into());
+            }
+            Err(e) => {
+                withdraw().await;
+                return Err(e.into());
+            }
+        }
         let job = self.login_job(
             username,
             email,
@@ -169,11 +259,11 @@ impl<Q: MailQueue, S: AuthStateStore> CreateChallenge<Q, S> {
             code,
             now,
         );
-        let started = Instant::now();
         if let Err(e) = self.queue.enqueue(&job).await {
             tracing::error!(job_id = %job.id, error = %e, "mail job not enqueued");
-            if let Err(e) = update(&self.store, key, |state| auth_state::withdraw(state, code)).await {
-                tracing::error!(error = %e, "the unsent code could not be withdrawn; it expires on its own");
+            withdraw().await;
+            if let Err(e) = update(&self.store, mailbox, |state| auth_state::release_email(state, t)).await {
+                tracing::error!(error = %e, "the unsent email could not be taken off the mailbox's count");
             }
             return Err(e.into());
         }

@@ -2,7 +2,6 @@
 //! PreventUserExistenceErrors) looks like from outside: the same response shape and a delay drawn
 //! from the same distribution as a real call's mail-queue send. See docs/user-existence.md.
 
-use mail_job::mask_email;
 use rand::RngExt;
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -51,20 +50,17 @@ impl LatencyMirror {
 }
 
 /// Mailbox providers big enough that an address there is plausible for any username.
-const PLAUSIBLE_DOMAINS: [&str; 4] = ["gmail.com", "outlook.com", "yahoo.com", "icloud.com"];
+pub const PLAUSIBLE_DOMAINS: [&str; 4] = ["gmail.com", "outlook.com", "yahoo.com", "icloud.com"];
 
-/// The masked address shown for a user that does not exist. Deterministic per username (the
-/// same probe twice sees the same hint, as it would for a real user) and shaped like a real
-/// hint: a username that is an address masks as itself, others get a common provider's domain.
-pub fn masked_address_for_unknown_user(username: &str) -> String {
-    if username.contains('@') {
-        return mask_email(username);
-    }
-    // FNV-1a: a stable, dependency-free spread over the domains (not a security boundary).
-    let hash = username.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
-    let domain = PLAUSIBLE_DOMAINS[(hash % PLAUSIBLE_DOMAINS.len() as u64) as usize];
-    let first = username.chars().next().unwrap_or('a').to_lowercase();
-    format!("{first}***@{domain}")
+/// A masked address for a name that has no account (`EMAIL_HINT=masked` only): a random letter at
+/// a common provider, drawn from the OS random source, so nobody can work out what an unknown
+/// name's hint must be and compare (the caller stores it, so the name keeps it). What such hints
+/// still reveal is listed in docs/user-existence.md.
+pub fn random_hint() -> String {
+    let mut rng = rand::rng();
+    let letter = char::from(b'a' + rng.random_range(0..26u8));
+    let domain = PLAUSIBLE_DOMAINS[rng.random_range(0..PLAUSIBLE_DOMAINS.len())];
+    format!("{letter}***@{domain}")
 }
 
 #[cfg(test)]
@@ -91,11 +87,13 @@ mod tests {
     }
 
     #[test]
-    fn unknown_users_get_a_stable_plausible_hint() {
-        assert_eq!(masked_address_for_unknown_user("mallory@corp.example"), "m***@corp.example");
-        let hint = masked_address_for_unknown_user("Mallory");
-        assert_eq!(hint, masked_address_for_unknown_user("Mallory"));
-        assert!(hint.starts_with("m***@"), "{hint}");
-        assert!(PLAUSIBLE_DOMAINS.iter().any(|d| hint.ends_with(d)), "{hint}");
+    fn decoy_hints_are_drawn_not_derived() {
+        let hints: std::collections::BTreeSet<String> = (0..200).map(|_| random_hint()).collect();
+        assert!(hints.len() > 20, "{} distinct hints", hints.len());
+        for hint in &hints {
+            let (local, domain) = hint.split_once("***@").unwrap();
+            assert!(local.len() == 1 && local.chars().all(|c| c.is_ascii_lowercase()), "{hint}");
+            assert!(PLAUSIBLE_DOMAINS.contains(&domain), "{hint}");
+        }
     }
 }

@@ -12,22 +12,27 @@ pub mod decoy;
 pub mod define;
 #[doc(hidden)]
 pub mod fixtures;
+pub mod identity;
 pub mod link;
 pub mod mail_queue;
-pub mod post_confirmation;
+pub mod post_authentication;
 pub mod pre_sign_up;
 pub mod resend;
 pub mod verify;
 
 /// The optional variables that tune the sign-in rules (each has a default), read alike wherever
 /// define, create and verify run: tools that host the triggers pass exactly these through.
-pub const TUNING_VARIABLES: [&str; 6] = [
+pub const TUNING_VARIABLES: [&str; 10] = [
     "MAX_ATTEMPTS",
     "CODE_LENGTH",
     "CODE_TTL_SECONDS",
     "RESEND_AFTER_SECONDS",
     "MAX_EMAILS_PER_HOUR",
     "MAX_WRONG_ANSWERS_PER_CODE",
+    "MAX_EMAILS_PER_ADDRESS_PER_HOUR",
+    "GUESS_BACKOFF_BASE_SECONDS",
+    "GUESS_BACKOFF_MAX_SECONDS",
+    "EMAIL_HINT",
 ];
 
 /// The only challenge name this flow issues and accepts.

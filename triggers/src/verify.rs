@@ -2,11 +2,12 @@
 //! state, where a wrong answer is counted against the code and a correct one uses it up, both
 //! with a conditional write (two sessions answering at once: exactly one wins).
 
-use crate::auth_state::store::{AuthStateStore, UserKey, update};
+use crate::auth_state::store::{AuthStateStore, StateKey, update};
 use crate::auth_state::{self, Limits, Verdict};
 use crate::{TriggerError, resend};
 use aws_lambda_events::event::cognito::CognitoEventUserPoolsVerifyAuthChallenge;
 use chrono::{DateTime, Utc};
+use lambda_support::metrics::{Unit, emit};
 
 pub struct VerifyChallenge<S> {
     store: S,
@@ -23,8 +24,14 @@ impl<S: AuthStateStore> VerifyChallenge<S> {
         mut event: CognitoEventUserPoolsVerifyAuthChallenge,
         now: DateTime<Utc>,
     ) -> Result<CognitoEventUserPoolsVerifyAuthChallenge, TriggerError> {
-        let (_, key) = UserKey::of_event(&event.cognito_event_user_pools_header, "VerifyAuthChallenge")?;
+        let (_, key) = StateKey::of_event(&event.cognito_event_user_pools_header, "VerifyAuthChallenge")?;
         let request = &event.request;
+        let owner = if request.user_not_found {
+            None
+        } else {
+            let sub = request.user_attributes.get("sub").filter(|s| !s.is_empty());
+            Some(sub.ok_or("malformed VerifyAuthChallenge event: no sub")?.as_str())
+        };
         if resend::requested(&request.client_metadata) {
             // A request for a new email, not an answer: nothing is compared or counted.
             tracing::info!("resend request");
@@ -36,11 +43,17 @@ impl<S: AuthStateStore> VerifyChallenge<S> {
         let limits = self.limits;
         // The same reads and writes run for unknown users, so both take the same time.
         let verdict =
-            update(&self.store, &key, |state| auth_state::answer(state, now.timestamp(), answer, &limits)).await?;
+            update(&self.store, &key, |state| auth_state::answer(state, owner, now.timestamp(), answer, &limits))
+                .await?;
         let correct = verdict == Verdict::Correct && !request.user_not_found;
         tracing::info!(correct, ?verdict, "verify auth challenge");
         if !correct {
-            lambda_support::metrics::emit(&[], &[("CodesRejected", lambda_support::metrics::Unit::Count, 1.0)]);
+            emit(&[], &[("CodesRejected", Unit::Count, 1.0)]);
+        }
+        if let Verdict::Wrong { killed: Some(in_a_row) } = verdict {
+            // One account's codes dying in a row is someone guessing (the CDK app alarms on it).
+            tracing::warn!(in_a_row, "a code died of wrong answers");
+            emit(&[], &[("CodesKilled", Unit::Count, 1.0), ("DeadCodesInARow", Unit::Count, f64::from(in_a_row))]);
         }
         event.response.answer_correct = correct;
         Ok(event)
@@ -60,13 +73,16 @@ mod tests {
     }
 
     /// A verifier whose store holds code 482913 for the fixture's user, sent a minute ago.
-    async fn verifier() -> (VerifyChallenge<MemoryStore>, UserKey) {
+    async fn verifier() -> (VerifyChallenge<MemoryStore>, StateKey) {
         let store = MemoryStore::new();
         let event = fixtures::event::<CognitoEventUserPoolsVerifyAuthChallenge>("verify_answer.json");
-        let (_, key) = UserKey::of_event(&event.cognito_event_user_pools_header, "test").unwrap();
+        let (_, key) = StateKey::of_event(&event.cognito_event_user_pools_header, "test").unwrap();
         let t = now().timestamp();
         let code = ActiveCode { digits: "482913".into(), sent_at: t - 60, expires_at: t + 120, wrong: 0, used: false };
-        store.save(&key, &UserState { code: Some(code), emails: vec![t - 60] }, 0).await.unwrap();
+        let owner = event.request.user_attributes.get("sub").cloned();
+        let mut state = UserState { owner, code: Some(code), ..UserState::default() };
+        state.emails.record(t - 60);
+        store.save(&key, &state, 0).await.unwrap();
         (VerifyChallenge::new(Limits::default(), store), key)
     }
 
@@ -91,7 +107,7 @@ mod tests {
         for wrong in [json!("482914"), json!(""), json!("4829130"), json!(482913), json!(["482913"])] {
             assert!(!verdict(&v, "verify_answer.json", Some(wrong)).await);
         }
-        assert_eq!(v.store.load(&key).await.unwrap().state.code.unwrap().wrong, 5);
+        assert_eq!(v.store.load::<UserState>(&key).await.unwrap().state.code.unwrap().wrong, 5);
         assert!(!verdict(&v, "verify_answer.json", Some(json!("482-913"))).await, "the code is worn out");
     }
 
@@ -110,7 +126,7 @@ mod tests {
         let event =
             fixtures::edited("verify_answer.json", |e| e["request"]["clientMetadata"] = json!({"action": "resend"}));
         assert!(!v.handle(event, now()).await.unwrap().response.answer_correct);
-        assert_eq!(v.store.load(&key).await.unwrap().state.code.unwrap().wrong, 0);
+        assert_eq!(v.store.load::<UserState>(&key).await.unwrap().state.code.unwrap().wrong, 0);
     }
 
     #[tokio::test]

@@ -7,7 +7,7 @@ mod common;
 use common::received_jobs;
 use serde_json::{Value, json};
 use testkit::{Moto, rie};
-use triggers::auth_state::store::{AuthStateStore, UserKey};
+use triggers::auth_state::store::{AuthStateStore, StateKey};
 use triggers::auth_state::{ActiveCode, UserState};
 use triggers::fixtures;
 
@@ -19,7 +19,9 @@ const DEFINE: &str = env!("CARGO_BIN_EXE_define-auth-challenge");
 const CREATE: &str = env!("CARGO_BIN_EXE_create-auth-challenge");
 const VERIFY: &str = env!("CARGO_BIN_EXE_verify-auth-challenge");
 const PRE_SIGN_UP: &str = env!("CARGO_BIN_EXE_pre-sign-up");
-const POST_CONFIRMATION: &str = env!("CARGO_BIN_EXE_post-confirmation");
+const POST_AUTHENTICATION: &str = env!("CARGO_BIN_EXE_post-authentication");
+/// The `sub` of the fixtures' user alice.
+const SUB: &str = "5a7c2f9e-0000-4000-8000-1234567890ab";
 
 #[test]
 fn define_answers_and_fails_malformed_events_closed() {
@@ -53,8 +55,15 @@ async fn verify_checks_the_shared_state_on_dynamodb_once() {
     vars.extend(env(&[("AUTH_STATE_TABLE", "auth-state")]));
     let now = chrono::Utc::now().timestamp();
     let code = ActiveCode { digits: "482913".into(), sent_at: now, expires_at: now + 180, wrong: 0, used: false };
-    let key = UserKey::new("eu-west-1_AbCdEfGhI", "alice");
-    store.save(&key, &UserState { code: Some(code), emails: vec![now] }, 0).await.unwrap();
+    let key = StateKey::user("eu-west-1_AbCdEfGhI", "alice");
+    store
+        .save(
+            &key,
+            &UserState { owner: Some(SUB.into()), code: Some(code), emails: vec![now].into(), ..UserState::default() },
+            0,
+        )
+        .await
+        .unwrap();
     let events = [fixtures::json("verify_answer.json"), fixtures::json("verify_answer.json"), json!([1, 2])];
     let verify = tokio::task::spawn_blocking(move || rie::run(VERIFY, &events, &vars, 20)).await.unwrap();
     assert!(verify.ok(0), "{:?}", verify.raw);
@@ -62,7 +71,7 @@ async fn verify_checks_the_shared_state_on_dynamodb_once() {
     assert_eq!(verify.body(1)["response"]["answerCorrect"], false, "a used code is dead");
     assert!(!verify.ok(2));
     assert!(!verify.output().contains("482913"), "{}", verify.output());
-    assert!(store.load(&key).await.unwrap().state.code.unwrap().used);
+    assert!(store.load::<UserState>(&key).await.unwrap().state.code.unwrap().used);
 }
 
 #[test]
@@ -137,12 +146,33 @@ async fn create_sends_one_job_to_sqs_and_keeps_secrets_out_of_its_logs() {
 }
 
 #[tokio::test]
-async fn post_confirmation_enqueues_one_welcome_job() {
-    let (_moto, sqs, queue_url, vars) = queue_on_moto(&[("SIGN_IN_URL", "https://app.example.com/login")]).await;
-    let events = [fixtures::json("post_confirmation.json"), json!({"triggerSource": "PostConfirmation_ConfirmSignUp"})];
-    let report = tokio::task::spawn_blocking(move || rie::run(POST_CONFIRMATION, &events, &vars, 30)).await.unwrap();
+async fn post_authentication_verifies_the_address_on_cognito_then_enqueues_one_welcome_job() {
+    use aws_sdk_cognitoidentityprovider::types::AttributeType;
+    let (moto, sqs, queue_url, vars) = queue_on_moto(&[("SIGN_IN_URL", "https://app.example.com/login")]).await;
+    // The user on moto's Cognito, which the binary reaches through the SDK's endpoint variable.
+    let cognito = aws_sdk_cognitoidentityprovider::Client::new(&moto.sdk_config().await);
+    let pool = cognito.create_user_pool().pool_name("p").send().await.unwrap().user_pool.unwrap().id.unwrap();
+    let email = |n: &str, v: &str| AttributeType::builder().name(n).value(v).build().unwrap();
+    cognito
+        .admin_create_user()
+        .user_pool_id(&pool)
+        .username("alice")
+        .user_attributes(email("email", "alice@example.com"))
+        .send()
+        .await
+        .unwrap();
+    let event = {
+        let mut e = fixtures::json("post_authentication.json");
+        e["userPoolId"] = json!(pool);
+        e
+    };
+    let events = [event.clone(), json!({"triggerSource": "PostAuthentication_Authentication"})];
+    let report = tokio::task::spawn_blocking(move || rie::run(POST_AUTHENTICATION, &events, &vars, 30)).await.unwrap();
     assert!(report.ok(0), "{:?}", report.raw);
     assert!(!report.ok(1), "a malformed event is an error");
+    let user = cognito.admin_get_user().user_pool_id(&pool).username("alice").send().await.unwrap();
+    let verified = user.user_attributes().iter().find(|a| a.name() == "email_verified").and_then(|a| a.value());
+    assert_eq!(verified, Some("true"), "the emailed sign-in proved the address");
     let jobs = received_jobs(&sqs, &queue_url).await;
     assert_eq!(jobs.len(), 1);
     assert_eq!(jobs[0].content.template_name(), "welcome");

@@ -34,6 +34,14 @@ fn link_and_code_are_in_both_parts() {
     let link = "https://app.example.com/verify-login#v=2&username=alice&code=482913";
     assert!(email.text.contains(link), "{}", email.text);
     assert!(email.text.contains("482 913"));
+    for (code, shown) in [
+        ("12345678", "1234 5678"),
+        ("1234567", "1234 567"),
+        ("123456789", "123 456 789"),
+        ("1234567890", "1234 567 890"),
+    ] {
+        assert_eq!(super::spaced(code), shown);
+    }
     assert!(email.html.contains(&format!("href=\"{}\"", link.replace('&', "&#38;"))), "{}", email.html);
     assert!(email.html.contains(">482913</td>"));
 }

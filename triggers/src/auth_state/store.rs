@@ -1,28 +1,50 @@
-//! Where [`UserState`] lives: the [`AuthStateStore`] port (load, and save if nobody saved in
-//! between), its DynamoDB adapter for Lambda and an in-memory one for unit tests and the local
-//! stack. [`update`] runs a pure rule against the store with optimistic concurrency.
+//! Where the auth state lives: the [`AuthStateStore`] port (load an item, and save it if nobody
+//! saved in between), its DynamoDB adapter for Lambda and an in-memory one for unit tests and the
+//! local stack. [`update`] runs a pure rule against the store with optimistic concurrency. One
+//! table holds every kind of [`Item`]: a user's [`super::UserState`], a mailbox's
+//! [`super::MailboxState`] and a signed-out token family, each under its own kind of [`StateKey`].
 
-use super::UserState;
+use crate::identity;
 use aws_lambda_events::event::cognito::CognitoEventUserPoolsHeader;
 use aws_sdk_dynamodb::types::AttributeValue;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
-/// The item key: a salted SHA-256 of the user pool and the username, so the table holds no
-/// usernames (and no addresses: those are never stored at all).
+/// An item key: a salted SHA-256 of its kind, the user pool and the identifier, so the table holds
+/// no usernames, no addresses and no token ids.
 #[derive(Clone, PartialEq, Eq, Hash)]
-pub struct UserKey(String);
+pub struct StateKey(String);
 
-impl UserKey {
-    pub fn new(user_pool_id: &str, username: &str) -> Self {
+impl StateKey {
+    fn hashed(kind: &str, user_pool_id: &str, id: &str) -> Self {
         let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
-        for part in ["passwordless-auth-state/v1", user_pool_id, username] {
+        for part in [kind, user_pool_id, id] {
             ctx.update(&(part.len() as u64).to_be_bytes());
             ctx.update(part.as_bytes());
         }
         let digest = ctx.finish();
-        UserKey(digest.as_ref().iter().map(|b| format!("{b:02x}")).collect())
+        StateKey(digest.as_ref().iter().map(|b| format!("{b:02x}")).collect())
+    }
+
+    /// A user's state, whatever the spelling of the name ([`identity::fold_username`]), known
+    /// user or not.
+    pub fn user(user_pool_id: &str, username: &str) -> Self {
+        // The kind keeps its first name: lower-case usernames keep the keys they had.
+        Self::hashed("passwordless-auth-state/v1", user_pool_id, &identity::fold_username(username))
+    }
+
+    /// A mailbox's email budget, whatever the spelling of the address ([`identity::mailbox`]);
+    /// `None` for an address the mailer could not deliver to.
+    pub fn mailbox(user_pool_id: &str, address: &str) -> Option<Self> {
+        identity::mailbox(address).map(|mailbox| Self::hashed("passwordless-mailbox/v1", user_pool_id, &mailbox))
+    }
+
+    /// A token family (every token with this `origin_jti`) signed out through the auth API.
+    pub fn token_family(user_pool_id: &str, origin_jti: &str) -> Self {
+        Self::hashed("passwordless-signed-out/v1", user_pool_id, origin_jti)
     }
 
     pub fn as_str(&self) -> &str {
@@ -34,7 +56,7 @@ impl UserKey {
     pub fn of_event<'a, T>(
         header: &'a CognitoEventUserPoolsHeader<T>,
         event: &str,
-    ) -> Result<(&'a str, UserKey), crate::TriggerError> {
+    ) -> Result<(&'a str, StateKey), crate::TriggerError> {
         let present = |value: &'a Option<String>, field: &str| {
             value.as_deref().filter(|v| !v.is_empty()).ok_or(format!("malformed {event} event: no {field}"))
         };
@@ -43,20 +65,27 @@ impl UserKey {
         }
         let username = present(&header.user_name, "userName")?;
         let pool = present(&header.user_pool_id, "userPoolId")?;
-        Ok((username, UserKey::new(pool, username)))
+        Ok((username, StateKey::user(pool, username)))
     }
 }
 
-impl std::fmt::Debug for UserKey {
+impl std::fmt::Debug for StateKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "UserKey({}…)", &self.0[..8])
+        write!(f, "StateKey({}…)", &self.0[..8])
     }
+}
+
+/// What the table can hold: a JSON-serialisable state that starts empty and knows when it stops
+/// mattering (the item's TTL).
+pub trait Item: Serialize + DeserializeOwned + Default + Clone + PartialEq + Send + Sync + 'static {
+    /// Epoch seconds after which nothing in the item matters any more.
+    fn expires_at(&self) -> i64;
 }
 
 /// A state and the version it was read at (0: no item yet).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Versioned {
-    pub state: UserState,
+pub struct Versioned<T> {
+    pub state: T,
     pub version: u64,
 }
 
@@ -71,13 +100,13 @@ pub enum StoreError {
 }
 
 pub trait AuthStateStore: Send + Sync {
-    fn load(&self, key: &UserKey) -> impl Future<Output = Result<Versioned, StoreError>> + Send;
+    fn load<T: Item>(&self, key: &StateKey) -> impl Future<Output = Result<Versioned<T>, StoreError>> + Send;
     /// Saves `state` as version `read_version + 1` only if the item is still at `read_version`.
     /// `Ok(false)`: somebody saved first; load again.
-    fn save(
+    fn save<T: Item>(
         &self,
-        key: &UserKey,
-        state: &UserState,
+        key: &StateKey,
+        state: &T,
         read_version: u64,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
@@ -87,16 +116,13 @@ pub const MAX_TRIES: usize = 8;
 
 /// Applies `rule` to the current state and saves the result when it changed, re-running the rule
 /// on a fresh read whenever another writer got in first. Returns the rule's outcome.
-pub async fn update<S, T>(
-    store: &S,
-    key: &UserKey,
-    mut rule: impl FnMut(UserState) -> (T, UserState),
-) -> Result<T, StoreError>
+pub async fn update<S, T, O>(store: &S, key: &StateKey, mut rule: impl FnMut(T) -> (O, T)) -> Result<O, StoreError>
 where
     S: AuthStateStore,
+    T: Item,
 {
     for _ in 0..MAX_TRIES {
-        let read = store.load(key).await?;
+        let read = store.load::<T>(key).await?;
         let (outcome, next) = rule(read.state.clone());
         if next == read.state || store.save(key, &next, read.version).await? {
             return Ok(outcome);
@@ -106,10 +132,15 @@ where
     Err(StoreError::Contended(MAX_TRIES))
 }
 
-/// A process-local store: the local stack's default and the unit tests' fake.
+fn corrupt(e: serde_json::Error) -> StoreError {
+    StoreError::Corrupt(format!("`state`: {e}"))
+}
+
+/// A process-local store: the local stack's default and the unit tests' fake. It keeps items as
+/// the table does (JSON and a version), so every kind of item shares it.
 #[derive(Debug, Clone, Default)]
 pub struct MemoryStore {
-    items: Arc<Mutex<HashMap<UserKey, Versioned>>>,
+    items: Arc<Mutex<HashMap<StateKey, (String, u64)>>>,
 }
 
 impl MemoryStore {
@@ -119,18 +150,24 @@ impl MemoryStore {
 }
 
 impl AuthStateStore for MemoryStore {
-    async fn load(&self, key: &UserKey) -> Result<Versioned, StoreError> {
+    async fn load<T: Item>(&self, key: &StateKey) -> Result<Versioned<T>, StoreError> {
         let items = self.items.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(items.get(key).cloned().unwrap_or_default())
+        match items.get(key) {
+            None => Ok(Versioned::default()),
+            Some((json, version)) => {
+                Ok(Versioned { state: serde_json::from_str(json).map_err(corrupt)?, version: *version })
+            }
+        }
     }
 
-    async fn save(&self, key: &UserKey, state: &UserState, read_version: u64) -> Result<bool, StoreError> {
+    async fn save<T: Item>(&self, key: &StateKey, state: &T, read_version: u64) -> Result<bool, StoreError> {
+        let json = serde_json::to_string(state).map_err(corrupt)?;
         let mut items = self.items.lock().unwrap_or_else(|p| p.into_inner());
-        let current = items.get(key).map_or(0, |v| v.version);
+        let current = items.get(key).map_or(0, |(_, v)| *v);
         if current != read_version {
             return Ok(false);
         }
-        items.insert(key.clone(), Versioned { state: state.clone(), version: read_version + 1 });
+        items.insert(key.clone(), (json, read_version + 1));
         Ok(true)
     }
 }
@@ -161,7 +198,7 @@ fn unavailable<E: std::error::Error + 'static, R: std::fmt::Debug>(
 }
 
 impl AuthStateStore for DynamoStore {
-    async fn load(&self, key: &UserKey) -> Result<Versioned, StoreError> {
+    async fn load<T: Item>(&self, key: &StateKey) -> Result<Versioned<T>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -177,16 +214,14 @@ impl AuthStateStore for DynamoStore {
             _ => return Err(StoreError::Corrupt("no `v`".into())),
         };
         let state = match item.get("state") {
-            Some(AttributeValue::S(s)) => {
-                serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("`state`: {e}")))?
-            }
+            Some(AttributeValue::S(s)) => serde_json::from_str(s).map_err(corrupt)?,
             _ => return Err(StoreError::Corrupt("no `state`".into())),
         };
         Ok(Versioned { state, version })
     }
 
-    async fn save(&self, key: &UserKey, state: &UserState, read_version: u64) -> Result<bool, StoreError> {
-        let json = serde_json::to_string(state).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    async fn save<T: Item>(&self, key: &StateKey, state: &T, read_version: u64) -> Result<bool, StoreError> {
+        let json = serde_json::to_string(state).map_err(corrupt)?;
         let request = self
             .client
             .put_item()
@@ -240,48 +275,56 @@ mod tests {
     fn state(wrong: u32) -> UserState {
         UserState {
             code: Some(ActiveCode { digits: "123456".into(), sent_at: 1, expires_at: 2, wrong, used: false }),
-            emails: vec![1],
+            emails: vec![1].into(),
+            ..UserState::default()
         }
     }
 
     #[test]
     fn keys_are_salted_hashes_that_hide_the_username() {
-        let a = UserKey::new("eu-west-1_pool", "alice");
+        let a = StateKey::user("eu-west-1_pool", "alice");
         assert_eq!(a.as_str().len(), 64);
         assert!(!a.as_str().contains("alice"));
-        assert_eq!(a, UserKey::new("eu-west-1_pool", "alice"));
-        assert_ne!(a, UserKey::new("eu-west-1_other", "alice"), "another pool, another key");
-        assert_ne!(a, UserKey::new("eu-west-1_pool", "Alice"));
+        assert_eq!(a, StateKey::user("eu-west-1_pool", "alice"));
+        assert_ne!(a, StateKey::user("eu-west-1_other", "alice"), "another pool, another key");
+        assert_eq!(a, StateKey::user("eu-west-1_pool", "ALICE"), "one key whatever the spelling");
+        assert_ne!(
+            Some(a.clone()),
+            StateKey::mailbox("eu-west-1_pool", "alice@x.example"),
+            "each kind has its own keys"
+        );
+        assert_eq!(StateKey::mailbox("p", "Al.ice+x@gmail.com"), StateKey::mailbox("p", "alice@gmail.com"));
+        assert!(StateKey::mailbox("p", "alice@gmail.com").is_some());
         // Length-prefixed parts: moving a character from one part to the next changes the key.
-        assert_ne!(UserKey::new("ab", "c"), UserKey::new("a", "bc"));
+        assert_ne!(StateKey::user("ab", "c"), StateKey::user("a", "bc"));
         assert!(!format!("{a:?}").contains(&a.as_str()[8..]));
     }
 
     #[tokio::test]
     async fn a_save_from_a_stale_read_loses() {
         let store = MemoryStore::new();
-        let key = UserKey::new("p", "u");
+        let key = StateKey::user("p", "u");
         assert!(store.save(&key, &state(0), 0).await.unwrap());
         assert!(!store.save(&key, &state(1), 0).await.unwrap(), "version 0 is gone");
         assert!(store.save(&key, &state(1), 1).await.unwrap());
-        assert_eq!(store.load(&key).await.unwrap(), Versioned { state: state(1), version: 2 });
+        assert_eq!(store.load::<UserState>(&key).await.unwrap(), Versioned { state: state(1), version: 2 });
     }
 
     #[tokio::test]
     async fn update_reruns_the_rule_after_losing_a_race() {
         let store = MemoryStore::new();
-        let key = UserKey::new("p", "u");
+        let key = StateKey::user("p", "u");
         store.save(&key, &state(0), 0).await.unwrap();
         let mut runs = 0;
         let rival = store.clone();
-        let out = update(&store, &key, |mut s| {
+        let out = update(&store, &key, |mut s: UserState| {
             runs += 1;
             if runs == 1 {
                 // Another instance saves between our read and our write.
                 let mut items = rival.items.lock().unwrap();
-                let v = items.get_mut(&key).unwrap();
-                v.state = state(3);
-                v.version += 1;
+                let (json, version) = items.get_mut(&key).unwrap();
+                *json = serde_json::to_string(&state(3)).unwrap();
+                *version += 1;
             }
             s.code.as_mut().unwrap().wrong += 1;
             (s.code.as_ref().unwrap().wrong, s)

@@ -65,7 +65,7 @@ async fn a_first_challenge_makes_a_code_and_enqueues_one_job() {
     assert_eq!(jobs.len(), 1);
     let job = &jobs[0];
     let code = code_of(job);
-    assert_eq!(code.len(), 6);
+    assert_eq!(code.len(), code::DEFAULT_LENGTH);
     let MailContent::LoginLink(data) = &job.content else { panic!("a login_link job") };
     assert_eq!(data.username, "alice");
     assert_eq!(data.link, format!("https://app.example.com/verify-login#v=2&username=alice&code={code}"));
@@ -77,8 +77,8 @@ async fn a_first_challenge_makes_a_code_and_enqueues_one_job() {
     assert_eq!(job.expires_at, Some(now() + chrono::Duration::seconds(180)));
     assert!(out.response.private_challenge_parameters.is_empty(), "the code is checked against the state");
     assert_eq!(out.response.challenge_metadata.as_deref(), Some("RESENDS-0"));
-    assert_eq!(public(&out, "email"), "a***@example.com");
-    assert_eq!(public(&out, "codeLength"), "6");
+    assert!(!out.response.public_challenge_parameters.contains_key("email"), "no part of the address by default");
+    assert_eq!(public(&out, "codeLength"), "8");
     assert_eq!(public(&out, "attempt"), "1");
     assert_eq!(public(&out, "codeAttemptsLeft"), "5");
     assert_eq!(public(&out, "sentAt"), "2026-11-25T18:00:00Z");
@@ -168,7 +168,6 @@ async fn a_missing_user_gets_the_same_shape_limits_and_no_job() {
     for key in ["codeLength", "attempt", "codeAttemptsLeft", "sentAt", "expiresAt", "resendAt", "newEmail"] {
         assert_eq!(public(&real, key), public(&missing, key), "{key}");
     }
-    assert!(public(&missing, "email").starts_with("m***@"));
     let again = t.handle(fixtures::event("create_user_not_found.json"), now()).await.unwrap();
     assert_eq!(public(&again, "newEmail"), "false", "unknown users reuse their (decoy) code too");
 }
@@ -222,8 +221,8 @@ async fn errors_fail_the_sign_in() {
     let err = failing.handle(fixtures::event("create_first_challenge.json"), now()).await.unwrap_err();
     assert!(err.to_string().contains("could not enqueue"), "{err}");
     // The unsent code was withdrawn: the next sign-in makes a new one instead of reusing it.
-    let state = failing.store.load(&UserKey::new("eu-west-1_AbCdEfGhI", "alice")).await.unwrap().state;
-    assert_eq!((state.code, state.emails.len()), (None, 0));
+    let state = failing.store.load::<UserState>(&StateKey::user("eu-west-1_AbCdEfGhI", "alice")).await.unwrap().state;
+    assert_eq!((state.code, state.emails.times().len()), (None, 0));
 
     let t = trigger(MemoryQueue::default());
     let no_email = fixtures::edited("create_first_challenge.json", |v| {
@@ -256,4 +255,107 @@ fn configuration_errors_name_the_variable() {
     let ok =
         CreateConfig::from_env(&Env::from_pairs([q, l, ("CODE_LENGTH", "8"), ("CODE_TTL_SECONDS", "300")])).unwrap();
     assert_eq!((ok.code_length, ok.code_ttl_seconds), (8, 300));
+}
+
+fn masked() -> CreateChallenge<MemoryQueue, MemoryStore> {
+    let mut config = config();
+    config.email_hint = EmailHint::Masked;
+    CreateChallenge::new(config, MemoryQueue::default(), MemoryStore::new())
+}
+
+fn unknown(username: &str) -> CognitoEventUserPoolsCreateAuthChallenge {
+    fixtures::edited("create_user_not_found.json", |v| v["userName"] = username.into())
+}
+
+#[tokio::test]
+async fn with_masked_hints_an_unknown_name_keeps_a_drawn_hint_whatever_its_spelling() {
+    let t = masked();
+    let real = t.handle(fixtures::event("create_first_challenge.json"), now()).await.unwrap();
+    assert_eq!(public(&real, "email"), "a***@example.com");
+    let mut hints = Vec::new();
+    for name in ["mallory", "MALLORY", "Mallory"] {
+        hints.push(public(&t.handle(unknown(name), now()).await.unwrap(), "email"));
+    }
+    assert!(hints.iter().all(|h| h == &hints[0]), "{hints:?}");
+    assert!(crate::decoy::PLAUSIBLE_DOMAINS.iter().any(|d| hints[0].ends_with(d)), "{hints:?}");
+    // Drawn, not derived from the name: over a few names, more than one first letter shows up.
+    let mut letters = std::collections::BTreeSet::new();
+    for i in 0..40 {
+        let hint = public(&t.handle(unknown(&format!("nobody{i}")), now()).await.unwrap(), "email");
+        letters.insert(hint.chars().next().unwrap());
+    }
+    assert!(letters.len() > 3, "{letters:?}");
+}
+
+#[tokio::test]
+async fn two_spellings_of_an_unknown_name_answer_as_two_spellings_of_a_real_one() {
+    let t = trigger(MemoryQueue::default());
+    let spellings = |name: &str| [name.to_string(), name.to_uppercase()];
+    let mut real = Vec::new();
+    for name in spellings("alice") {
+        let event = fixtures::edited("create_first_challenge.json", |v| v["userName"] = name.clone().into());
+        real.push(t.handle(event, now()).await.unwrap().response.public_challenge_parameters);
+    }
+    let mut missing = Vec::new();
+    for name in spellings("mallory") {
+        missing.push(t.handle(unknown(&name), now()).await.unwrap().response.public_challenge_parameters);
+    }
+    assert_eq!(real, missing, "every answer field alike");
+    assert_eq!(real[1]["newEmail"], "false", "one state per account");
+    assert_eq!(jobs(&t).len(), 1);
+}
+
+#[tokio::test]
+async fn state_left_under_a_name_before_its_account_existed_is_not_the_accounts() {
+    let t = trigger(MemoryQueue::default());
+    // An attacker spends the unknown name's budget and leaves a live (decoy) code.
+    for _ in 0..5 {
+        let _ = t
+            .handle(
+                fixtures::edited("create_user_not_found.json", |v| {
+                    v["userName"] = "alice".into();
+                    v["request"]["clientMetadata"] = serde_json::json!({"action": "resend"});
+                }),
+                now() + chrono::Duration::minutes(2),
+            )
+            .await;
+    }
+    // Then alice signs up and signs in: an email goes out at once.
+    let out = t.handle(fixtures::event("create_first_challenge.json"), now() + chrono::Duration::minutes(3)).await;
+    assert_eq!(public(&out.unwrap(), "newEmail"), "true");
+    assert_eq!(jobs(&t).len(), 1);
+}
+
+#[tokio::test]
+async fn one_mailbox_gets_at_most_its_hourly_budget_whatever_the_username() {
+    let t = trigger(MemoryQueue::default());
+    let mut refused = 0;
+    for (i, address) in ["victim@example.com", "Victim+1@example.com", "VICTIM@EXAMPLE.COM", "victim+x@example.com"]
+        .iter()
+        .cycle()
+        .take(10)
+        .enumerate()
+    {
+        let event = fixtures::edited("create_first_challenge.json", |v| {
+            v["userName"] = format!("user{i}").into();
+            v["request"]["userAttributes"]["sub"] = format!("sub-{i}").into();
+            v["request"]["userAttributes"]["email"] = (*address).into();
+        });
+        match t.handle(event, now()).await {
+            Ok(_) => {}
+            Err(e) => {
+                assert_eq!(e.to_string(), format!("{REFUSAL}3600"), "the same refusal as the per-user budget");
+                refused += 1;
+            }
+        }
+    }
+    assert_eq!((jobs(&t).len(), refused), (5, 5));
+    // The refused users' codes were taken back: their next sign-in, an hour on, emails them.
+    let event = fixtures::edited("create_first_challenge.json", |v| {
+        v["userName"] = "user9".into();
+        v["request"]["userAttributes"]["sub"] = "sub-9".into();
+        v["request"]["userAttributes"]["email"] = "victim@example.com".into();
+    });
+    let out = t.handle(event, now() + chrono::Duration::minutes(61)).await.unwrap();
+    assert_eq!(public(&out, "newEmail"), "true");
 }
