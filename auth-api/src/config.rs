@@ -6,6 +6,9 @@ pub struct ApiConfig {
     pub user_pool_id: String,
     /// `iss` of the pool's tokens; the JWKS is at `<issuer>/.well-known/jwks.json`.
     pub issuer: String,
+    /// The API's own origin (`API_ORIGIN`, e.g. `http://127.0.0.1:3000`), when pages are served
+    /// from it; compared with a request's `Origin` as scheme, host and port, never with its `Host`.
+    pub own_origin: Option<String>,
     /// Origins allowed to make cookie-authenticated POSTs (besides the API's own origin).
     pub allowed_origins: Vec<String>,
     pub cookie_domain: Option<String>,
@@ -43,6 +46,7 @@ impl ApiConfig {
             client_id,
             user_pool_id,
             issuer,
+            own_origin: env.optional("API_ORIGIN").map(|o| o.trim().trim_end_matches('/').to_string()),
             allowed_origins,
             cookie_domain: env.optional("COOKIE_DOMAIN").map(str::to_string),
             max_attempts: env.integer_in("MAX_ATTEMPTS", 3, 1..=10)?,

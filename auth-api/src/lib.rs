@@ -41,6 +41,12 @@ impl AppState {
         AppState { config: Arc::new(config), idp, keys: Arc::new(keys), sign_outs }
     }
 
+    /// The API's own origin, when the process learns it only once it listens (the local server).
+    pub fn with_own_origin(mut self, origin: String) -> Self {
+        Arc::make_mut(&mut self.config).own_origin.get_or_insert(origin);
+        self
+    }
+
     pub fn with_sign_outs(mut self, sign_outs: Arc<dyn SignOuts>) -> Self {
         self.sign_outs = sign_outs;
         self

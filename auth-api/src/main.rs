@@ -8,9 +8,8 @@ use std::process::ExitCode;
 async fn main() -> ExitCode {
     lambda_support::logging::init();
     let state = auth_api::from_env(&Env::from_process()).await.unwrap_or_else(exit_on_config_error);
-    let app = auth_api::router(state);
     if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
-        return match lambda_http::run(app).await {
+        return match lambda_http::run(auth_api::router(state)).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("auth-api: {e}");
@@ -35,7 +34,9 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!("auth-api: http://{}", listener.local_addr().expect("a bound address"));
+    let origin = format!("http://{}", listener.local_addr().expect("a bound address"));
+    println!("auth-api: {origin}");
+    let app = auth_api::router(state.with_own_origin(origin));
     match axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -327,7 +327,7 @@ pub async fn logout(
 }
 
 /// CSRF defence for a cookie-authenticated API: a POST that carries an `Origin` must come from
-/// the API's own origin or an allowed one, and a POST that carries our cookies must carry an
+/// the API's own origin (`API_ORIGIN`) or an allowed one, exactly (scheme, host and port), and a POST that carries our cookies must carry an
 /// `Origin` (every current browser sends one on POST).
 pub async fn check_origin(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if request.method() != Method::POST {
@@ -337,14 +337,14 @@ pub async fn check_origin(State(state): State<AppState>, request: Request, next:
     let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok());
     let has_cookie =
         CookieJar::from_headers(headers).iter().any(|c| [ID_TOKEN, ACCESS_TOKEN, REFRESH_TOKEN].contains(&c.name()));
+    // Compared as configured, never with the request's `Host`: a DNS-rebinding page sends an
+    // `Origin` equal to its own `Host`.
     let allowed = match origin {
         None => !has_cookie,
         Some(origin) => {
             let origin = origin.trim_end_matches('/');
-            let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
-            let same_origin =
-                origin.split_once("://").is_some_and(|(_, authority)| !host.is_empty() && authority == host);
-            same_origin || state.config.allowed_origins.iter().any(|a| a == origin)
+            state.config.own_origin.as_deref() == Some(origin)
+                || state.config.allowed_origins.iter().any(|a| a == origin)
         }
     };
     if allowed { next.run(request).await } else { ApiError::forbidden_origin().into_response() }

@@ -60,6 +60,7 @@ async fn api_with(session_ttl: i64, vars: &[(&str, &str)]) -> Api {
         ("COGNITO_USER_POOL_ID", pool.config.user_pool_id.as_str()),
         ("AWS_ENDPOINT_URL", pool.config.endpoint.as_str()),
         ("ALLOWED_ORIGINS", APP),
+        ("API_ORIGIN", "http://localhost:4000"),
     ]))
     .unwrap();
     let idp = CognitoIdp::new(testkit::cognito::client(&pool.config.endpoint).await, config.client_id.clone());
@@ -452,11 +453,16 @@ async fn cookie_authenticated_posts_must_come_from_an_allowed_origin() {
     let api = api().await;
     let done = api.signed_in("ivan").await;
     let cookies = cookie_header(&done);
-    let table: [(&[(&str, &str)], u16); 5] = [
+    let table: [(&[(&str, &str)], u16); 8] = [
         (&[("cookie", &cookies)], 403),
         (&[("cookie", &cookies), ("origin", "https://evil.example")], 403),
         (&[("cookie", &cookies), ("origin", APP)], 200),
         (&[("cookie", &cookies), ("origin", "http://localhost:4000")], 200),
+        // DNS rebinding: the page's Origin equals the Host it sends; neither is the API's origin.
+        (&[("cookie", &cookies), ("host", "evil.example:4000"), ("origin", "http://evil.example:4000")], 403),
+        // Another scheme or port is another origin.
+        (&[("cookie", &cookies), ("origin", "https://localhost:4000")], 403),
+        (&[("cookie", &cookies), ("origin", "http://localhost:4001")], 403),
         (&[], 401),
     ];
     for (headers, status) in table {

@@ -9,6 +9,7 @@
 //! (how triggers run).
 
 pub mod error;
+pub mod host;
 pub mod mail;
 pub mod operations;
 pub mod pool;

@@ -1,6 +1,7 @@
 //! `local-cognito`: serves the Cognito endpoint on loopback. Wiring and arguments only.
 
 use lambda_support::{Env, exit_on_config_error};
+use local_cognito::host::HostAllowList;
 use local_cognito::runtime_api::BinaryTriggers;
 use local_cognito::store::MemoryStore;
 use local_cognito::triggers::{TriggerRunner, in_process_triggers};
@@ -11,14 +12,16 @@ use std::sync::Arc;
 use triggers::mail_queue::SqsMailQueue;
 
 const USAGE: &str = "usage: local-cognito [--listen 127.0.0.1:9229] [--triggers in-process|binaries] [--bin-dir DIR]
-                     [--session-ttl-seconds 180]
+                     [--session-ttl-seconds 180] [--allow-host NAME]...
 
 A Cognito Identity Provider endpoint for development and tests (not an identity provider).
 Triggers read the same variables as the Lambda functions: MAIL_QUEUE_URL and LOGIN_URL (required),
 SIGN_IN_URL (enables post-authentication), MAX_ATTEMPTS, CODE_LENGTH, CODE_TTL_SECONDS; the queue is
 reached through the SDK's standard variables (AWS_ENDPOINT_URL, AWS_REGION, ...).
 --triggers binaries runs the release binaries from --bin-dir (default: this binary's folder)
-over the Lambda Runtime API, one warm process per function.";
+over the Lambda Runtime API, one warm process per function.
+Only requests whose Host is the listen address, localhost, 127.0.0.1 or [::1] with the listen port
+are served, and names given with --allow-host (DNS rebinding defence).";
 
 /// Variables handed to the trigger binaries besides [`triggers::TUNING_VARIABLES`] (beyond this
 /// process's environment, which they inherit).
@@ -29,10 +32,17 @@ struct Args {
     binaries: bool,
     bin_dir: Option<PathBuf>,
     session_ttl_seconds: i64,
+    allow_hosts: Vec<String>,
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut args = Args { listen: "127.0.0.1:9229".into(), binaries: false, bin_dir: None, session_ttl_seconds: 180 };
+    let mut args = Args {
+        listen: "127.0.0.1:9229".into(),
+        binaries: false,
+        bin_dir: None,
+        session_ttl_seconds: 180,
+        allow_hosts: Vec::new(),
+    };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
@@ -46,6 +56,7 @@ fn parse_args() -> Result<Args, String> {
                 }
             }
             "--bin-dir" => args.bin_dir = Some(PathBuf::from(value("--bin-dir")?)),
+            "--allow-host" => args.allow_hosts.push(value("--allow-host")?),
             "--session-ttl-seconds" => {
                 let raw = value("--session-ttl-seconds")?;
                 args.session_ttl_seconds = raw
@@ -120,7 +131,9 @@ async fn main() -> ExitCode {
         if args.binaries { "as binaries" } else { "in-process" },
         c.issuer
     );
-    match axum::serve(listener, router(pool)).with_graceful_shutdown(shutdown).await {
+    let address = listener.local_addr().expect("a bound address");
+    let app = local_cognito::host::guard(router(pool), HostAllowList::new(address, &args.allow_hosts));
+    match axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("local-cognito: {e}");

@@ -323,3 +323,45 @@ async fn admin_operations_and_list_users() {
     let wrong_pool = e.client.admin_get_user().user_pool_id("us-east-1_other").username("fay").send().await;
     assert_eq!(wrong_pool.unwrap_err().code(), Some("ResourceNotFoundException"));
 }
+
+#[tokio::test]
+async fn the_binary_refuses_a_foreign_host_before_any_operation() {
+    use std::io::{Read, Write};
+    let port = testkit::free_port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_local-cognito"))
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .env("MAIL_QUEUE_URL", "http://127.0.0.1:9/queue")
+        .env("LOGIN_URL", "http://localhost:4000/verify-login")
+        .env("AWS_REGION", "us-east-1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let ask = |host: &str| {
+        let mut stream = (0..100)
+            .find_map(|_| {
+                std::net::TcpStream::connect(("127.0.0.1", port))
+                    .map_err(|_| std::thread::sleep(std::time::Duration::from_millis(50)))
+                    .ok()
+            })
+            .expect("local-cognito listens");
+        let body = r#"{"UserPoolId":"us-east-1_localpool"}"#;
+        write!(
+            stream,
+            "POST / HTTP/1.1\r\nHost: {host}\r\nX-Amz-Target: AWSCognitoIdentityProviderService.ListUsers\r\n\
+             Content-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        answer
+    };
+    let rebinding = ask(&format!("evil.example:{port}"));
+    let local = ask(&format!("127.0.0.1:{port}"));
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(rebinding.starts_with("HTTP/1.1 421"), "{rebinding}");
+    assert!(!rebinding.contains("Users"), "{rebinding}");
+    assert!(local.starts_with("HTTP/1.1 200"), "{local}");
+}

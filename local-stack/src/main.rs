@@ -1,12 +1,19 @@
 //! `local-stack`: the README's run command. Arguments and wiring only.
 
+use local_cognito::host::HostAllowList;
 use local_stack::{Options, start};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: local-stack [--listen 127.0.0.1:4000] [--allow-remote] [--state DIR] [--aws]
+const USAGE: &str =
+    "usage: local-stack [--listen 127.0.0.1:4000] [--allow-host NAME]... [--allow-remote] [--state DIR] [--aws]
 
 Runs the whole product on one port: sign up, sign in, the local inbox, the Cognito endpoint.
+--allow-host NAME  also serve requests whose Host is NAME (repeatable); by default only the
+              listen address, localhost, 127.0.0.1 and [::1] with the listen port are served
+              (anything else is refused: DNS rebinding defence)
+--allow-remote  listen on a non-loopback address too: the inbox (every code and link) and the
+              admin operations become reachable by anyone who can reach the port
 --state DIR   keep users and the inbox in DIR across restarts (default: memory only)
 --aws         use SQS (MAIL_QUEUE_URL, optionally MAIL_DLQ_URL) and SES v2 through the SDK's
               standard variables (AWS_ENDPOINT_URL, AWS_REGION, ...) instead of the in-process
@@ -15,16 +22,23 @@ Runs the whole product on one port: sign up, sign in, the local inbox, the Cogni
 struct Args {
     listen: String,
     allow_remote: bool,
+    allow_hosts: Vec<String>,
     options: Options,
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut args = Args { listen: "127.0.0.1:4000".into(), allow_remote: false, options: Options::default() };
+    let mut args = Args {
+        listen: "127.0.0.1:4000".into(),
+        allow_remote: false,
+        allow_hosts: Vec::new(),
+        options: Options::default(),
+    };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--listen" => args.listen = it.next().ok_or("--listen needs an address")?,
             "--allow-remote" => args.allow_remote = true,
+            "--allow-host" => args.allow_hosts.push(it.next().ok_or("--allow-host needs a host name")?),
             "--state" => args.options.state_dir = Some(PathBuf::from(it.next().ok_or("--state needs a folder")?)),
             "--aws" => args.options.aws = true,
             "-h" | "--help" => return Err(String::new()),
@@ -54,6 +68,13 @@ async fn main() -> ExitCode {
         }
     };
     let address = listener.local_addr().expect("a bound address");
+    if args.allow_remote {
+        eprintln!(
+            "local-stack: WARNING: --allow-remote: the inbox (every code and link) and the admin operations are \
+             reachable by anyone who can reach port {}; serve remote names with --allow-host NAME",
+            address.port()
+        );
+    }
     let (router, stack) = match start(address, args.options.clone()).await {
         Ok(built) => built,
         Err(e) => {
@@ -72,6 +93,7 @@ async fn main() -> ExitCode {
         c.client_id,
         c.issuer
     );
+    let router = local_cognito::host::guard(router, HostAllowList::new(address, &args.allow_hosts));
     let served = axum::serve(listener, router).with_graceful_shutdown(shutdown).await;
     match served {
         Ok(()) => {

@@ -133,3 +133,38 @@ fn scopeguard(child: &mut std::process::Child) -> impl Drop + '_ {
     }
     Kill(child)
 }
+
+/// A raw HTTP/1.1 request with the given `Host`, to see what the server answers before any route.
+fn get_with_host(port: u16, path: &str, host: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer
+}
+
+#[test]
+fn a_foreign_host_is_refused_before_any_route_unless_allowed() {
+    let port = free_port();
+    let mut child = local_stack()
+        .args(["--listen", &format!("127.0.0.1:{port}"), "--allow-host", "dev.example"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _kill = scopeguard(&mut child);
+    wait_for_port(port);
+    // A page re-pointed at 127.0.0.1 (DNS rebinding) reads nothing: not the inbox, not Cognito.
+    for path in ["/inbox/messages.json", "/dev/config", "/"] {
+        let refused = get_with_host(port, path, &format!("evil.example:{port}"));
+        assert!(refused.starts_with("HTTP/1.1 421"), "{path}: {refused}");
+        assert!(refused.contains("--allow-host"), "the reason says what to do: {refused}");
+        assert!(!refused.contains("\"to\""), "no inbox content: {refused}");
+    }
+    assert!(get_with_host(port, "/inbox/messages.json", "").starts_with("HTTP/1.1 421"));
+    for host in [format!("127.0.0.1:{port}"), format!("localhost:{port}"), "dev.example".into()] {
+        let served = get_with_host(port, "/inbox/messages.json", &host);
+        assert!(served.starts_with("HTTP/1.1 200"), "{host}: {served}");
+    }
+}
