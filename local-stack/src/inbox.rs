@@ -1,12 +1,18 @@
 //! The local outbox the real mailer sends to: every email it would hand to SES is kept here,
-//! newest first, for `/inbox` and `/inbox/messages.json`; with `--state DIR` it survives restarts.
+//! newest first, for `/inbox` and `/inbox/messages.json`; with `--state DIR` it survives restarts
+//! in `inbox.jsonl`, one JSON line a message, appended (never rewritten per email) and compacted
+//! to the newest [`KEPT`] messages once it holds twice as many.
 
 use crate::persist;
 use chrono::{DateTime, Utc};
 use mailer::send::{EmailSender, OutgoingEmail, SendError};
 use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+
+/// The messages the inbox keeps (memory and file): the newest this many.
+pub const KEPT: usize = 1000;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct InboxMessage {
@@ -21,21 +27,39 @@ pub struct InboxMessage {
     pub received_at: DateTime<Utc>,
 }
 
+#[derive(Default)]
+struct Messages {
+    list: Vec<InboxMessage>,
+    /// The number of the next message's id (ids stay unique when old messages are dropped).
+    next: u64,
+    /// Lines in the file, dropped messages included: compacted at twice [`KEPT`].
+    lines: usize,
+}
+
 #[derive(Clone, Default)]
 pub struct Inbox {
-    messages: Arc<Mutex<Vec<InboxMessage>>>,
+    messages: Arc<Mutex<Messages>>,
     file: Option<PathBuf>,
     /// While set, every send fails as a throttled SES would (transient): to watch retries.
     throttled: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Inbox {
-    /// An inbox kept in memory, or in `file` (loaded now, rewritten atomically on every email).
+    /// An inbox kept in memory, or in `file` (a JSON-lines file, loaded now, appended to on every
+    /// email). A line that does not parse stops the start with the file's path, except a last line
+    /// cut short by a crash, which is dropped.
     pub fn open(file: Option<PathBuf>) -> std::io::Result<Inbox> {
-        let messages = match &file {
-            Some(path) => persist::load(path)?.unwrap_or_default(),
+        if let Some(path) = &file {
+            migrate_array_file(path)?;
+        }
+        let mut list = match &file {
+            Some(path) => read_lines(path)?,
             None => Vec::new(),
         };
+        let lines = list.len();
+        let next = list.iter().filter_map(|m| m.id.trim_start_matches('m').parse::<u64>().ok()).max().unwrap_or(0) + 1;
+        list.drain(..list.len().saturating_sub(KEPT));
+        let messages = Messages { list, next, lines };
         Ok(Inbox { messages: Arc::new(Mutex::new(messages)), file, throttled: Arc::default() })
     }
 
@@ -47,7 +71,7 @@ impl Inbox {
 
     /// Every email, newest first.
     pub fn messages(&self) -> Vec<InboxMessage> {
-        let mut all = self.messages.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let mut all = self.messages.lock().unwrap_or_else(|p| p.into_inner()).list.clone();
         all.reverse();
         all
     }
@@ -60,8 +84,8 @@ impl EmailSender for Inbox {
         }
         let tag = |name: &str| email.tags.iter().find(|(k, _)| k == name).map_or(String::new(), |(_, v)| v.clone());
         let mut messages = self.messages.lock().unwrap_or_else(|p| p.into_inner());
-        let id = format!("m{:06}", messages.len() + 1);
-        messages.push(InboxMessage {
+        let id = format!("m{:06}", messages.next);
+        let message = InboxMessage {
             id: id.clone(),
             to: email.to.to_header(),
             from: email.from.clone(),
@@ -71,10 +95,125 @@ impl EmailSender for Inbox {
             template: tag("template"),
             locale: tag("locale"),
             received_at: Utc::now(),
-        });
+        };
         if let Some(path) = &self.file {
-            persist::save(path, &*messages).map_err(|e| SendError::transient(format!("inbox not saved: {e}")))?;
+            // Under the lock: one writer, lines in the order of their ids.
+            append_line(path, &message).map_err(|e| SendError::transient(format!("inbox not saved: {e}")))?;
+            messages.lines += 1;
+        }
+        messages.next += 1;
+        messages.list.push(message);
+        let excess = messages.list.len().saturating_sub(KEPT);
+        messages.list.drain(..excess);
+        if let Some(path) = &self.file
+            && messages.lines >= 2 * KEPT
+        {
+            match rewrite(path, &messages.list) {
+                Ok(()) => messages.lines = messages.list.len(),
+                Err(e) => tracing::warn!(error = %e, "inbox not compacted; it keeps growing until it is"),
+            }
         }
         Ok(id)
+    }
+}
+
+fn read_lines(path: &Path) -> std::io::Result<Vec<InboxMessage>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let complete = text.ends_with('\n');
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let mut messages = Vec::with_capacity(lines.len());
+    for (i, line) in lines.iter().enumerate() {
+        match serde_json::from_str(line) {
+            Ok(message) => messages.push(message),
+            // A crash mid-append leaves the last line short: that one email is lost, nothing else.
+            Err(_) if i + 1 == lines.len() && !complete => {
+                tracing::warn!("the inbox's last line was cut short; dropped");
+            }
+            Err(e) => return Err(persist::unreadable(path, format!("line {}: {e}", i + 1))),
+        }
+    }
+    Ok(messages)
+}
+
+fn append_line(path: &Path, message: &InboxMessage) -> std::io::Result<()> {
+    let mut line = serde_json::to_vec(message).map_err(std::io::Error::other)?;
+    line.push(b'\n');
+    let mut file = persist::private_file(path, true)?;
+    file.write_all(&line)?;
+    file.sync_data()
+}
+
+/// The file anew with only `messages`, replaced atomically.
+fn rewrite(path: &Path, messages: &[InboxMessage]) -> std::io::Result<()> {
+    let tmp = path.with_extension("jsonl.compact.tmp");
+    {
+        let mut file = persist::private_file(&tmp, false)?;
+        for message in messages {
+            serde_json::to_writer(&mut file, message).map_err(std::io::Error::other)?;
+            file.write_all(b"\n")?;
+        }
+        file.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)?;
+    persist::sync_dir(path)
+}
+
+/// Before the inbox was a JSON-lines file it was one JSON array, `inbox.json`, beside it: carried
+/// over once (then renamed `inbox.json.migrated`), so an upgrade loses no message.
+fn migrate_array_file(path: &Path) -> std::io::Result<()> {
+    let old = path.with_extension("json");
+    if path.exists() || !old.exists() {
+        return Ok(());
+    }
+    let messages: Vec<InboxMessage> = persist::JsonFile::new(old.clone()).load()?.unwrap_or_default();
+    rewrite(path, &messages)?;
+    std::fs::rename(&old, old.with_extension("json.migrated"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn email(n: usize) -> OutgoingEmail {
+        let address = mailer::address::EmailAddress::parse(&format!("u{n}@example.com")).unwrap();
+        OutgoingEmail {
+            from: "a@example.com".into(),
+            to: mailer::address::Mailbox::new(None, address),
+            subject: "s".into(),
+            html: "<p>h</p>".into(),
+            text: "t".into(),
+            configuration_set: None,
+            tags: vec![("template".into(), "login_link".into()), ("locale".into(), "en".into())],
+        }
+    }
+
+    #[tokio::test]
+    async fn the_file_is_appended_to_compacted_and_read_back_with_a_torn_last_line() {
+        let dir = std::env::temp_dir().join(format!("inbox-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        persist::private_dir(&dir).unwrap();
+        let path = dir.join("inbox.jsonl");
+        let inbox = Inbox::open(Some(path.clone())).unwrap();
+        for n in 0..(2 * KEPT + 5) {
+            inbox.send(&email(n)).await.unwrap();
+        }
+        let lines = std::fs::read_to_string(&path).unwrap().lines().count();
+        assert!((KEPT..2 * KEPT).contains(&lines), "compacted: {lines} lines");
+        assert_eq!(inbox.messages().len(), KEPT);
+        // A crash mid-append: the torn line is dropped, everything before it is kept.
+        std::fs::OpenOptions::new().append(true).open(&path).unwrap().write_all(b"{\"id\": \"m9").unwrap();
+        let reopened = Inbox::open(Some(path.clone())).unwrap();
+        assert_eq!(reopened.messages()[0].id, format!("m{:06}", 2 * KEPT + 5), "newest first, ids kept");
+        reopened.send(&email(0)).await.unwrap();
+        assert_eq!(reopened.messages()[0].id, format!("m{:06}", 2 * KEPT + 6), "ids stay unique");
+        // A broken line in the middle stops the start, naming the file.
+        std::fs::write(&path, "{broken\n{}\n").unwrap();
+        let err = Inbox::open(Some(path.clone())).err().unwrap().to_string();
+        assert!(err.contains("inbox.jsonl is not valid") && err.contains("line 1"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -116,8 +116,8 @@ pub async fn start(listener_addr: std::net::SocketAddr, options: Options) -> Res
     let origin = format!("http://{listener_addr}");
     let (users_file, inbox_file) = match &options.state_dir {
         Some(dir) => {
-            std::fs::create_dir_all(dir)?;
-            (Some(dir.join("users.json")), Some(dir.join("inbox.json")))
+            persist::private_dir(dir)?;
+            (Some(dir.join("users.json")), Some(dir.join("inbox.jsonl")))
         }
         None => (None, None),
     };

@@ -1,24 +1,26 @@
-//! `--state DIR`: the pool's users kept in `users.json`, rewritten atomically after every change.
+//! `--state DIR`: the pool's users kept in `users.json`, rewritten atomically after every change
+//! by one writer at a time, the snapshot taken under its lock ([`persist::JsonFile`]).
 //! Sessions and refresh tokens stay in memory: the signing keys are new at every start, so tokens
 //! from an earlier run could not be verified anyway.
 
-use crate::persist;
+use crate::persist::JsonFile;
 use local_cognito::store::{AuthSession, MemoryStore, RefreshGrant, Store, User, UserExists};
 use std::path::PathBuf;
 
 pub struct SavedUsers {
     inner: MemoryStore,
-    file: PathBuf,
+    file: JsonFile,
 }
 
 impl SavedUsers {
     pub fn open(file: PathBuf) -> std::io::Result<SavedUsers> {
-        let users: Vec<User> = persist::load(&file)?.unwrap_or_default();
+        let file = JsonFile::new(file);
+        let users: Vec<User> = file.load()?.unwrap_or_default();
         Ok(SavedUsers { inner: MemoryStore::with_users(users), file })
     }
 
     fn save(&self) {
-        if let Err(e) = persist::save(&self.file, &self.inner.users()) {
+        if let Err(e) = self.file.save_with(|| self.inner.users()) {
             tracing::error!(error = %e, "users not saved");
         }
     }

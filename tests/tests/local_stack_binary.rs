@@ -168,3 +168,96 @@ fn a_foreign_host_is_refused_before_any_route_unless_allowed() {
         assert!(served.starts_with("HTTP/1.1 200"), "{host}: {served}");
     }
 }
+
+/// Every user in the pool, through Cognito's `ListUsers` with its pagination.
+async fn all_usernames(origin: &str) -> Vec<String> {
+    let cognito = testkit::cognito::client(origin).await;
+    let mut names = Vec::new();
+    let mut token = None;
+    loop {
+        let page =
+            cognito.list_users().user_pool_id("us-east-1_localpool").set_pagination_token(token).send().await.unwrap();
+        names.extend(page.users().iter().filter_map(|u| u.username().map(str::to_string)));
+        token = page.pagination_token().map(str::to_string);
+        if token.is_none() {
+            return names;
+        }
+    }
+}
+
+#[tokio::test]
+async fn two_hundred_concurrent_sign_ups_with_state_survive_a_restart_in_private_valid_files() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = testkit::temp_path("stack-state-race");
+    // The logs go to a file: a pipe nobody reads while 200 requests run would fill and block.
+    let log = testkit::temp_path("stack-state-race-log");
+    let start = |port: u16| {
+        let file = std::fs::File::create(&log).unwrap();
+        local_stack()
+            .args(["--listen", &format!("127.0.0.1:{port}"), "--state", dir.to_str().unwrap()])
+            .stdout(file.try_clone().unwrap())
+            .stderr(file)
+            .spawn()
+            .unwrap()
+    };
+    let port = free_port();
+    let child = start(port);
+    wait_for_port(port);
+    let origin = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let mut sign_ups = tokio::task::JoinSet::new();
+    for i in 0..200 {
+        let (http, origin) = (http.clone(), origin.clone());
+        sign_ups.spawn(async move {
+            let body = json!({"username": format!("racer{i}"), "email": format!("racer{i}@example.com")});
+            http.post(format!("{origin}/api/signup")).json(&body).send().await.unwrap().status().as_u16()
+        });
+    }
+    let statuses = sign_ups.join_all().await;
+    assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
+    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let mut child = child;
+    assert!(child.wait().unwrap().success());
+    // The logs (JSON lines) would say "users not saved" for a save that failed.
+    let output = std::fs::read_to_string(&log).unwrap();
+    assert!(output.contains("local-stack stopped."), "{output}");
+    assert!(!output.contains("not saved"), "every save went through: {output}");
+
+    let users: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("users.json")).unwrap()).unwrap();
+    assert_eq!(users.as_array().unwrap().len(), 200);
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!((mode(&dir), mode(&dir.join("users.json"))), (0o700, 0o600));
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        assert!(!name.ends_with(".tmp"), "a temporary file was left: {name}");
+    }
+
+    let port = free_port();
+    let mut again = start(port);
+    let _stop = scopeguard(&mut again);
+    wait_for_port(port);
+    let mut names = all_usernames(&format!("http://127.0.0.1:{port}")).await;
+    names.sort();
+    let mut expected: Vec<String> = (0..200).map(|i| format!("racer{i}")).collect();
+    expected.sort();
+    assert_eq!(names, expected, "every user is back");
+    drop(_stop);
+    std::fs::remove_dir_all(&dir).unwrap();
+    let _ = std::fs::remove_file(&log);
+}
+
+#[test]
+fn a_state_file_that_does_not_parse_stops_the_start_with_its_path_and_the_way_back() {
+    let dir = testkit::temp_path("stack-state-broken");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("users.json"), "[{\"username\": ").unwrap();
+    let out = local_stack()
+        .args(["--listen", &format!("127.0.0.1:{}", free_port()), "--state", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("users.json is not valid") && err.contains("delete it"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
