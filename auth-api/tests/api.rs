@@ -544,3 +544,18 @@ async fn a_stale_bearer_beside_the_cookies_does_not_hide_the_cookie_token_from_l
     let me = call(&api.app, "GET", "/me", None, &[("authorization", &bearer)]).await;
     assert_eq!(me.status, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn non_ascii_usernames_sign_in_whatever_their_case() {
+    let api = api().await;
+    let a = api.post("/signup", json!({"username": "Émile", "email": "emile@example.com"})).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+    let login = api.post("/login", json!({"username": "émile"})).await;
+    assert_eq!(login.status, StatusCode::OK, "{}", login.body);
+    let done = api
+        .post("/verify-login", json!({"username": "ÉMILE", "session": login.body["session"], "code": api.last_code()}))
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    let taken = api.post("/signup", json!({"username": "ÉMILE", "email": "other@example.com"})).await;
+    assert_eq!(taken.status, StatusCode::CONFLICT, "one account whatever the case");
+}

@@ -1,7 +1,9 @@
 //! Load test of the sign-in path on loopback (not part of the test command): login + verify-login
-//! pairs over HTTP through the auth API, against local-cognito with in-process triggers, both in
-//! this process on loopback ports. Bounded in count and in time; prints sign-ins per second and the
-//! pair latency's p50 / p99.
+//! pairs over HTTP through the auth API, against local-cognito with in-process triggers (the
+//! auth state in memory, as the local stack keeps it; post-authentication included), both in this
+//! process on loopback ports. The limits are as deployed, so every sign-in is a fresh user with an
+//! address of its own, signed up before the clock starts: no user or mailbox crosses its budget.
+//! Bounded in count and in time; prints sign-ins per second and the pair latency's p50 / p99.
 //!
 //!   cargo run --release -p e2e --example auth_load -- [--pairs 2000] [--concurrency 16] [--seconds 60]
 
@@ -38,7 +40,11 @@ fn arg(name: &str, default: u64) -> u64 {
 async fn main() {
     let (pairs, concurrency, limit) = (arg("--pairs", 2000), arg("--concurrency", 16), arg("--seconds", 60));
     let codes = LatestCode::default();
-    let env = Env::from_pairs([("MAIL_QUEUE_URL", "memory"), ("LOGIN_URL", "http://localhost:4000/verify-login")]);
+    let env = Env::from_pairs([
+        ("MAIL_QUEUE_URL", "memory"),
+        ("LOGIN_URL", "http://localhost:4000/verify-login"),
+        ("SIGN_IN_URL", "http://localhost:4000/"),
+    ]);
     let triggers = InProcessTriggers::from_env(&env, codes.clone()).unwrap();
     let pool = local_cognito::spawn(|_| {}, Arc::new(MemoryStore::default()), Arc::new(triggers)).await.unwrap();
     let config = ApiConfig::from_env(&Env::from_pairs([
@@ -54,33 +60,41 @@ async fn main() {
     tokio::spawn(async move { axum::serve(listener, app).await });
 
     let http = reqwest::Client::new();
-    let users: Vec<String> = (0..concurrency).map(|i| format!("load-user-{i}")).collect();
-    for u in &users {
-        let body = serde_json::json!({"username": u, "email": format!("{u}@example.com")});
-        let r = http.post(format!("{base}/signup")).json(&body).send().await.unwrap();
-        assert_eq!(r.status(), 201);
+    // One fresh user per sign-in, signed up (concurrently) before the clock starts.
+    let names: Vec<String> = (0..pairs).map(|i| format!("load-user-{i}")).collect();
+    let queue = Arc::new(Mutex::new(names.clone()));
+    let sign_ups: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (http, base, queue) = (http.clone(), base.clone(), queue.clone());
+            tokio::spawn(async move {
+                loop {
+                    let next = queue.lock().unwrap().pop();
+                    let Some(u) = next else { break };
+                    let body = serde_json::json!({"username": u, "email": format!("{u}@example.com")});
+                    let r = http.post(format!("{base}/signup")).json(&body).send().await.unwrap();
+                    assert_eq!(r.status(), 201);
+                }
+            })
+        })
+        .collect();
+    for s in sign_ups {
+        s.await.unwrap();
     }
 
     let deadline = Instant::now() + Duration::from_secs(limit);
-    let remaining = Arc::new(std::sync::atomic::AtomicI64::new(pairs as i64));
+    let users = Arc::new(Mutex::new(names));
     let started = Instant::now();
-    let workers: Vec<_> = users
-        .into_iter()
-        .map(|user| {
-            let (http, base, codes, remaining) = (http.clone(), base.clone(), codes.clone(), remaining.clone());
+    let workers: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (http, base, codes, users) = (http.clone(), base.clone(), codes.clone(), users.clone());
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
-                while remaining.fetch_sub(1, std::sync::atomic::Ordering::Relaxed) > 0 && Instant::now() < deadline {
+                while Instant::now() < deadline {
+                    let Some(user) = users.lock().unwrap().pop() else { break };
                     let t = Instant::now();
-                    let login: serde_json::Value = http
-                        .post(format!("{base}/login"))
-                        .json(&serde_json::json!({"username": user}))
-                        .send()
-                        .await
-                        .unwrap()
-                        .json()
-                        .await
-                        .unwrap();
+                    let login = http.post(format!("{base}/login")).json(&serde_json::json!({"username": user})).send();
+                    let login: serde_json::Value = login.await.unwrap().json().await.unwrap();
+                    assert_eq!(login["new_email"], true, "{login}");
                     let code = codes.0.lock().unwrap()[&user].clone();
                     let body = serde_json::json!({"username": user, "session": login["session"], "code": code});
                     let done = http.post(format!("{base}/verify-login")).json(&body).send().await.unwrap();
