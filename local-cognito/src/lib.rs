@@ -28,11 +28,15 @@ use std::sync::Arc;
 
 pub use pool::{PoolConfig, UserPool};
 
+/// The largest request body `POST /` reads (Cognito's inputs are small: 128-character names,
+/// 2,048-character attribute values); a larger one is refused with 413 before it is parsed.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
 /// The endpoint: the protocol on `POST /`, the JWKS and the OpenID discovery document under
 /// `/<userPoolId>/.well-known/`.
 pub fn router(pool: Arc<UserPool>) -> Router {
     Router::new()
-        .route("/", post(wire::handle))
+        .route("/", post(wire::handle).layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES)))
         .route("/{pool_id}/.well-known/jwks.json", get(jwks))
         .route("/{pool_id}/.well-known/openid-configuration", get(openid_configuration))
         .with_state(pool)

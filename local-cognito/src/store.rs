@@ -112,6 +112,27 @@ struct Tables {
     next_seq: u64,
     sessions: HashMap<String, AuthSession>,
     refresh: HashMap<String, RefreshGrant>,
+    /// Inserts since expired sessions and grants were last dropped.
+    since_prune: usize,
+}
+
+/// Expired sessions and refresh grants are dropped every this many inserts: memory stays bounded by
+/// the live ones, and no insert pays for a scan of them all.
+const PRUNE_EVERY: usize = 256;
+
+impl Tables {
+    fn maybe_prune(&mut self) {
+        self.since_prune += 1;
+        if self.since_prune < PRUNE_EVERY {
+            return;
+        }
+        self.since_prune = 0;
+        let now = Utc::now();
+        self.sessions.retain(|_, s| s.expires_at > now);
+        // A revoked grant still answers for the tokens it issued until they cannot be valid any more.
+        let tokens_outlived = now - chrono::Duration::days(1);
+        self.refresh.retain(|_, g| g.expires_at > tokens_outlived);
+    }
 }
 
 /// The default store: everything in memory, gone when the process ends.
@@ -175,9 +196,7 @@ impl Store for MemoryStore {
 
     fn put_session(&self, token: &str, session: AuthSession) {
         let mut t = self.tables();
-        // Expired sessions are dropped on the way, so memory stays bounded by the live ones.
-        let now = Utc::now();
-        t.sessions.retain(|_, s| s.expires_at > now);
+        t.maybe_prune();
         t.sessions.insert(token.to_string(), session);
     }
 
@@ -186,7 +205,9 @@ impl Store for MemoryStore {
     }
 
     fn put_refresh(&self, token: &str, grant: RefreshGrant) {
-        self.tables().refresh.insert(token.to_string(), grant);
+        let mut t = self.tables();
+        t.maybe_prune();
+        t.refresh.insert(token.to_string(), grant);
     }
 
     fn refresh(&self, token: &str) -> Option<RefreshGrant> {
@@ -258,6 +279,26 @@ mod tests {
         store.put_session("t", session);
         assert!(store.take_session("t").is_some());
         assert!(store.take_session("t").is_none());
+    }
+
+    #[test]
+    fn expired_sessions_are_dropped_without_a_scan_per_insert() {
+        let store = MemoryStore::default();
+        let session = |expires_at| AuthSession {
+            username: "a".into(),
+            user_not_found: false,
+            client_id: "c".into(),
+            rounds: vec![],
+            private_parameters: BTreeMap::new(),
+            challenge_metadata: None,
+            expires_at,
+        };
+        store.put_session("live", session(Utc::now() + chrono::Duration::seconds(60)));
+        for i in 0..PRUNE_EVERY {
+            store.put_session(&format!("old{i}"), session(Utc::now() - chrono::Duration::seconds(1)));
+        }
+        assert!(store.tables().sessions.len() < 10, "{}", store.tables().sessions.len());
+        assert!(store.take_session("live").is_some());
     }
 
     #[test]

@@ -261,3 +261,85 @@ fn a_state_file_that_does_not_parse_stops_the_start_with_its_path_and_the_way_ba
     assert!(err.contains("users.json is not valid") && err.contains("delete it"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The process's peak resident memory (VmHWM), in kB.
+fn peak_rss_kb(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn five_hundred_oversized_or_hostile_requests_keep_memory_bounded_with_cognitos_errors() {
+    let port = free_port();
+    let mut child = local_stack()
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let _stop = scopeguard(&mut child);
+    wait_for_port(port);
+    let origin = format!("http://127.0.0.1:{port}");
+    // A connection per request: the server closes one it refused a huge body on.
+    let http = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
+    let cognito = |operation: &str, body: String| {
+        http.post(&origin)
+            .header("x-amz-target", format!("AWSCognitoIdentityProviderService.{operation}"))
+            .header("content-type", "application/x-amz-json-1.1")
+            .body(body)
+            .send()
+    };
+    let initiate = |username: &str| {
+        json!({"AuthFlow": "CUSTOM_AUTH", "ClientId": "local0client0id00000000000",
+               "AuthParameters": {"USERNAME": username}})
+        .to_string()
+    };
+    let mut seen: std::collections::BTreeMap<(String, u16), usize> = Default::default();
+    let mut note =
+        |what: &str, status: reqwest::StatusCode| *seen.entry((what.to_string(), status.as_u16())).or_default() += 1;
+    for i in 0..500 {
+        let (what, response) = match i % 5 {
+            // 1.5 MB usernames: refused before they are read whole (413, and hyper may close the
+            // connection while the client is still sending: either way, refused).
+            0 => match cognito("InitiateAuth", initiate(&"x".repeat(1_500_000))).await {
+                Ok(response) => ("huge body", response),
+                Err(e) => {
+                    assert!(e.is_request(), "{e}");
+                    note("huge body", reqwest::StatusCode::PAYLOAD_TOO_LARGE);
+                    continue;
+                }
+            },
+            // One character over Cognito's username limit.
+            1 => ("129 characters", cognito("InitiateAuth", initiate(&format!("{i:0>129}"))).await.unwrap()),
+            // An attribute value over 2,048 characters.
+            2 => {
+                let body = json!({"ClientId": "local0client0id00000000000", "Username": format!("u{i}"),
+                    "Password": "Local-Passw0rd!", "UserAttributes": [
+                        {"Name": "email", "Value": format!("u{i}@example.com")},
+                        {"Name": "name", "Value": "n".repeat(2049)}]});
+                ("2,049-character attribute", cognito("SignUp", body.to_string()).await.unwrap())
+            }
+            // Unknown names at the limit: each leaves a session and a decoy state, both bounded.
+            _ => ("unknown name", cognito("InitiateAuth", initiate(&format!("{i:0>128}"))).await.unwrap()),
+        };
+        let status = response.status();
+        if status == 400 {
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(body["__type"], "InvalidParameterException", "{what}: {body}");
+        }
+        note(what, status);
+    }
+    let expected: std::collections::BTreeMap<(String, u16), usize> = [
+        (("huge body".to_string(), 413), 100),
+        (("129 characters".to_string(), 400), 100),
+        (("2,049-character attribute".to_string(), 400), 100),
+        (("unknown name".to_string(), 200), 200),
+    ]
+    .into();
+    assert_eq!(seen, expected);
+    let peak = peak_rss_kb(pid);
+    eprintln!("local-stack peak RSS after 500 hostile requests: {peak} kB");
+    assert!(peak < 64 * 1024, "peak RSS {peak} kB");
+}

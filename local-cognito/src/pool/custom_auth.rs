@@ -11,10 +11,15 @@ use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use triggers::identity::fold_username;
 
+/// The longest challenge answer accepted (Cognito's limit on a challenge response value).
+const MAX_ANSWER_CHARS: usize = 2048;
+
 impl UserPool {
     /// `InitiateAuth` with `CUSTOM_AUTH`: define, then (for a challenge) create.
     pub async fn initiate_custom_auth(&self, client_id: &str, username: &str) -> Result<AuthStep, CognitoError> {
         self.check_client(client_id)?;
+        // Cognito refuses an oversized name before any trigger runs (and before anything is kept).
+        Self::validate_username(username)?;
         let (username, user_not_found) = match self.store.user(username) {
             Some(user) if !user.enabled => return Err(CognitoError::not_authorized("User is disabled.")),
             Some(user) if user.status == UserStatus::Unconfirmed => {
@@ -48,6 +53,12 @@ impl UserPool {
         client_metadata: Option<&Value>,
     ) -> Result<AuthStep, CognitoError> {
         self.check_client(client_id)?;
+        if answer.chars().count() > MAX_ANSWER_CHARS {
+            return Err(CognitoError::invalid_parameter(
+                "1 validation error detected: Value at 'challengeResponses' failed to satisfy constraint: Member \
+                 must have length less than or equal to 2048",
+            ));
+        }
         let mut session = self.store.take_session(session_token).ok_or_else(CognitoError::invalid_session)?;
         if session.expires_at <= Utc::now() {
             return Err(CognitoError::session_expired());

@@ -9,6 +9,12 @@ use chrono::Utc;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
+/// Cognito's input limits (its API reference): a username has at most 128 characters, an
+/// attribute value at most 2,048, a pool at most 50 custom attributes besides the standard ones.
+pub(super) const MAX_USERNAME_CHARS: usize = 128;
+const MAX_ATTRIBUTE_VALUE_CHARS: usize = 2048;
+const MAX_ATTRIBUTES: usize = 68;
+
 /// Standard attributes a client may write; others must be `custom:`.
 const STANDARD_ATTRIBUTES: [&str; 18] = [
     "address",
@@ -33,9 +39,13 @@ const STANDARD_ATTRIBUTES: [&str; 18] = [
 
 impl UserPool {
     pub(super) fn validate_username(username: &str) -> Result<(), CognitoError> {
-        let ok = !username.is_empty()
-            && username.chars().count() <= 128
-            && !username.chars().any(|c| c.is_whitespace() || c.is_control());
+        if username.chars().count() > MAX_USERNAME_CHARS {
+            return Err(CognitoError::invalid_parameter(
+                "1 validation error detected: Value at 'username' failed to satisfy constraint: Member must have \
+                 length less than or equal to 128",
+            ));
+        }
+        let ok = !username.is_empty() && !username.chars().any(|c| c.is_whitespace() || c.is_control());
         if ok {
             Ok(())
         } else {
@@ -57,10 +67,22 @@ impl UserPool {
     }
 
     pub(super) fn validate_attribute_names(attributes: &BTreeMap<String, String>) -> Result<(), CognitoError> {
-        for name in attributes.keys() {
-            if !(STANDARD_ATTRIBUTES.contains(&name.as_str()) || name.starts_with("custom:")) {
+        if attributes.len() > MAX_ATTRIBUTES {
+            return Err(CognitoError::invalid_parameter(format!(
+                "1 validation error detected: Value at 'userAttributes' failed to satisfy constraint: Member must \
+                 have length less than or equal to {MAX_ATTRIBUTES}"
+            )));
+        }
+        for (name, value) in attributes {
+            if !(STANDARD_ATTRIBUTES.contains(&name.as_str()) || name.starts_with("custom:")) || name.len() > 32 {
+                let shown: String = name.chars().take(32).collect();
                 return Err(CognitoError::invalid_parameter(format!(
-                    "Attributes did not conform to the schema: Type for attribute {{{name}}} could not be determined"
+                    "Attributes did not conform to the schema: Type for attribute {{{shown}}} could not be determined"
+                )));
+            }
+            if value.chars().count() > MAX_ATTRIBUTE_VALUE_CHARS {
+                return Err(CognitoError::invalid_parameter(format!(
+                    "Attributes did not conform to the schema: {name}: String must be no longer than 2048 characters"
                 )));
             }
         }

@@ -140,8 +140,19 @@ fn corrupt(e: serde_json::Error) -> StoreError {
 /// the table does (JSON and a version), so every kind of item shares it.
 #[derive(Debug, Clone, Default)]
 pub struct MemoryStore {
-    items: Arc<Mutex<HashMap<StateKey, (String, u64)>>>,
+    items: Arc<Mutex<MemoryItems>>,
 }
+
+#[derive(Debug, Default)]
+struct MemoryItems {
+    /// JSON, version and when the item stops mattering (as the table's TTL attribute).
+    map: HashMap<StateKey, (String, u64, i64)>,
+    saves_since_prune: usize,
+}
+
+/// Items past their expiry (and the table's margin) are dropped every this many saves, as
+/// DynamoDB's TTL drops them: memory stays bounded by the live ones.
+const PRUNE_EVERY: usize = 1024;
 
 impl MemoryStore {
     pub fn new() -> Self {
@@ -152,9 +163,9 @@ impl MemoryStore {
 impl AuthStateStore for MemoryStore {
     async fn load<T: Item>(&self, key: &StateKey) -> Result<Versioned<T>, StoreError> {
         let items = self.items.lock().unwrap_or_else(|p| p.into_inner());
-        match items.get(key) {
+        match items.map.get(key) {
             None => Ok(Versioned::default()),
-            Some((json, version)) => {
+            Some((json, version, _)) => {
                 Ok(Versioned { state: serde_json::from_str(json).map_err(corrupt)?, version: *version })
             }
         }
@@ -163,11 +174,17 @@ impl AuthStateStore for MemoryStore {
     async fn save<T: Item>(&self, key: &StateKey, state: &T, read_version: u64) -> Result<bool, StoreError> {
         let json = serde_json::to_string(state).map_err(corrupt)?;
         let mut items = self.items.lock().unwrap_or_else(|p| p.into_inner());
-        let current = items.get(key).map_or(0, |(_, v)| *v);
+        let current = items.map.get(key).map_or(0, |(_, v, _)| *v);
         if current != read_version {
             return Ok(false);
         }
-        items.insert(key.clone(), (json, read_version + 1));
+        items.map.insert(key.clone(), (json, read_version + 1, state.expires_at() + TTL_MARGIN_SECONDS));
+        items.saves_since_prune += 1;
+        if items.saves_since_prune >= PRUNE_EVERY {
+            items.saves_since_prune = 0;
+            let now = chrono::Utc::now().timestamp();
+            items.map.retain(|_, (_, _, expires)| *expires > now);
+        }
         Ok(true)
     }
 }
@@ -301,6 +318,29 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn items_past_their_expiry_are_dropped_as_the_tables_ttl_would() {
+        let store = MemoryStore::new();
+        let live = UserState {
+            code: Some(ActiveCode {
+                digits: "12345678".into(),
+                sent_at: chrono::Utc::now().timestamp(),
+                expires_at: chrono::Utc::now().timestamp() + 180,
+                wrong: 0,
+                used: false,
+            }),
+            ..UserState::default()
+        };
+        store.save(&StateKey::user("p", "live"), &live, 0).await.unwrap();
+        // The live item's save and these make PRUNE_EVERY saves: the last one prunes.
+        for i in 1..PRUNE_EVERY {
+            store.save(&StateKey::user("p", &format!("old{i}")), &state(0), 0).await.unwrap();
+        }
+        let items = store.items.lock().unwrap();
+        assert_eq!(items.map.len(), 1, "only the live item is kept");
+        assert!(items.map.contains_key(&StateKey::user("p", "live")));
+    }
+
+    #[tokio::test]
     async fn a_save_from_a_stale_read_loses() {
         let store = MemoryStore::new();
         let key = StateKey::user("p", "u");
@@ -322,7 +362,7 @@ mod tests {
             if runs == 1 {
                 // Another instance saves between our read and our write.
                 let mut items = rival.items.lock().unwrap();
-                let (json, version) = items.get_mut(&key).unwrap();
+                let (json, version, _) = items.map.get_mut(&key).unwrap();
                 *json = serde_json::to_string(&state(3)).unwrap();
                 *version += 1;
             }
