@@ -77,6 +77,53 @@ pub struct Stack {
     pub pool: Arc<UserPool>,
     pub inbox: Inbox,
     pub queue: QueueInfo,
+    worker: Worker,
+}
+
+/// The mail worker's task and its stop signal; and, with `--state`, where undelivered jobs wait.
+#[derive(Clone)]
+struct Worker {
+    stop: Arc<tokio::sync::watch::Sender<bool>>,
+    task: Arc<std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>>,
+    queue_file: Option<Arc<persist::JsonFile>>,
+}
+
+/// What a stop did with the mail that was not delivered yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Undelivered {
+    /// None was waiting (or it waits on SQS, which keeps it).
+    None,
+    /// Kept in this file; delivered after the next start.
+    Kept(usize, PathBuf),
+    /// Dropped: no `--state`.
+    Dropped(usize),
+}
+
+impl Stack {
+    /// Stops the mail worker (it finishes the batch in hand, for at most `grace`), then keeps what
+    /// is still queued in `--state` (`queue.json`) or drops it, and says which.
+    pub async fn stop(&self, grace: Duration) -> Undelivered {
+        let _ = self.worker.stop.send(true);
+        let task = self.worker.task.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(task) = task
+            && tokio::time::timeout(grace, task).await.is_err()
+        {
+            tracing::warn!("the mail worker did not finish its batch in time; its messages stay queued");
+        }
+        let QueueInfo::Local(queue) = &self.queue else { return Undelivered::None };
+        let bodies = queue.take_undelivered();
+        match (&self.worker.queue_file, bodies.len()) {
+            (_, 0) => Undelivered::None,
+            (Some(file), n) => match file.save_with(|| &bodies) {
+                Ok(()) => Undelivered::Kept(n, file.path().to_path_buf()),
+                Err(e) => {
+                    tracing::error!(error = %e, "undelivered mail not kept");
+                    Undelivered::Dropped(n)
+                }
+            },
+            (None, n) => Undelivered::Dropped(n),
+        }
+    }
 }
 
 /// The mailer's sender address in the local stack (the inbox shows it).
@@ -131,6 +178,9 @@ pub async fn start(listener_addr: std::net::SocketAddr, options: Options) -> Res
 
     let mut config = PoolConfig::local(&origin);
     config.session_ttl = options.session_ttl;
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    let queue_file = options.state_dir.as_ref().map(|dir| Arc::new(persist::JsonFile::new(dir.join("queue.json"))));
+    let task;
     let (pool, queue) = if options.aws {
         let env = Env::from_process();
         let queue_url = env.required("MAIL_QUEUE_URL")?.to_string();
@@ -149,14 +199,22 @@ pub async fn start(listener_addr: std::net::SocketAddr, options: Options) -> Res
         let mailer = Arc::new(Mailer::new(mailer_config, mailer::ses::SesSender::new(ses)).with_redelivery(redelivery));
         let source: Arc<dyn JobSource> =
             Arc::new(worker::SqsSource { client: sqs.clone(), queue_url: queue_url.clone() });
-        tokio::spawn(worker::run(source, mailer, options.poll_idle));
+        task = tokio::spawn(worker::run(source, mailer, options.poll_idle, stop_rx));
         (pool, QueueInfo::Sqs { client: sqs, queue_url, dlq_url })
     } else {
         let local = LocalQueue::new(options.queue);
+        // Mail a previous run stopped before delivering is queued again first.
+        if let Some(file) = &queue_file
+            && let Some(bodies) = file.load::<Vec<String>>()?
+        {
+            let now = chrono::Utc::now();
+            bodies.into_iter().for_each(|body| drop(local.send(body, now)));
+            std::fs::remove_file(file.path())?;
+        }
         let triggers = InProcessTriggers::from_env(&trigger_env(&origin, "local"), local.clone())?;
         let pool = UserPool::new(config, store, Arc::new(triggers)).map_err(StartError::Other)?;
         let mailer = Arc::new(Mailer::new(mailer_config, inbox.clone()).with_redelivery(local.clone()));
-        tokio::spawn(worker::run(Arc::new(local.clone()), mailer, options.poll_idle));
+        task = tokio::spawn(worker::run(Arc::new(local.clone()), mailer, options.poll_idle, stop_rx));
         (pool, QueueInfo::Local(local))
     };
 
@@ -175,7 +233,12 @@ pub async fn start(listener_addr: std::net::SocketAddr, options: Options) -> Res
     let idp = CognitoIdp::new(cognito_client(&origin).await, api_config.client_id.clone());
     let api = auth_api::router(auth_api::AppState::new(api_config, Arc::new(idp)));
 
-    let stack = Stack { origin, pool: pool.clone(), inbox, queue };
+    let worker = Worker {
+        stop: Arc::new(stop),
+        task: Arc::new(std::sync::Mutex::new(Some(task))),
+        queue_file: queue_file.filter(|_| !options.aws),
+    };
+    let stack = Stack { origin, pool: pool.clone(), inbox, queue, worker };
     let router = Router::new().merge(local_cognito::router(pool)).nest("/api", api).merge(pages::router(stack.clone()));
     Ok((router, stack))
 }

@@ -1,7 +1,7 @@
 //! `local-stack`: the README's run command. Arguments and wiring only.
 
 use local_cognito::host::HostAllowList;
-use local_stack::{Options, start};
+use local_stack::{Options, Undelivered, start};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -94,15 +94,41 @@ async fn main() -> ExitCode {
         c.issuer
     );
     let router = local_cognito::host::guard(router, HostAllowList::new(address, &args.allow_hosts));
-    let served = axum::serve(listener, router).with_graceful_shutdown(shutdown).await;
-    match served {
-        Ok(()) => {
-            println!("local-stack stopped.");
-            ExitCode::SUCCESS
+    // Ctrl-C or SIGTERM: stop taking requests, give open ones a second (a browser's idle
+    // keep-alive connection must not hold the stop), stop the mail worker, keep or drop what is
+    // still queued. Within 2 seconds whatever is queued.
+    let (stopping, mut stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stopping.send(true);
+    });
+    let mut signal = stopped.clone();
+    let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
+        let _ = signal.wait_for(|s| *s).await;
+    });
+    let served = tokio::select! {
+        served = serve => served,
+        _ = async {
+            let _ = stopped.wait_for(|s| *s).await;
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        } => Ok(()),
+    };
+    let undelivered = stack.stop(std::time::Duration::from_millis(700)).await;
+    if let Err(e) = served {
+        eprintln!("local-stack: {e}");
+        return ExitCode::FAILURE;
+    }
+    match undelivered {
+        Undelivered::None => println!("local-stack stopped."),
+        Undelivered::Kept(n, file) => {
+            println!(
+                "local-stack stopped. {n} emails not delivered yet are kept in {} for the next start.",
+                file.display()
+            )
         }
-        Err(e) => {
-            eprintln!("local-stack: {e}");
-            ExitCode::FAILURE
+        Undelivered::Dropped(n) => {
+            println!("local-stack stopped. {n} emails not delivered yet were dropped (--state DIR keeps them).")
         }
     }
+    ExitCode::SUCCESS
 }

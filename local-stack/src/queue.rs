@@ -138,6 +138,12 @@ impl LocalQueue {
         true
     }
 
+    /// Takes every message not yet delivered (waiting or in flight, not the dead letters) out of
+    /// the queue: what a stop keeps for the next start, or drops.
+    pub fn take_undelivered(&self) -> Vec<String> {
+        self.state().messages.drain(..).map(|m| m.body).collect()
+    }
+
     pub fn view(&self, now: DateTime<Utc>) -> QueueView {
         let s = self.state();
         QueueView {

@@ -144,11 +144,20 @@ pub async fn poll_once<S: EmailSender, R: Redelivery>(source: &dyn JobSource, ma
     batch.len()
 }
 
-/// Polls until the task is dropped; an empty poll waits `idle` before the next.
-pub async fn run<S: EmailSender, R: Redelivery>(source: Arc<dyn JobSource>, mailer: Arc<Mailer<S, R>>, idle: Duration) {
-    loop {
+/// Polls until `stop` turns true (it then finishes the batch in hand and returns); an empty poll
+/// waits `idle` before the next.
+pub async fn run<S: EmailSender, R: Redelivery>(
+    source: Arc<dyn JobSource>,
+    mailer: Arc<Mailer<S, R>>,
+    idle: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    while !*stop.borrow() {
         if poll_once(source.as_ref(), &mailer).await == 0 {
-            tokio::time::sleep(idle).await;
+            tokio::select! {
+                _ = tokio::time::sleep(idle) => {}
+                _ = stop.changed() => {}
+            }
         }
     }
 }

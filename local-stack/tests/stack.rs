@@ -100,3 +100,50 @@ async fn with_state_users_and_the_inbox_survive_a_restart() {
     assert!(users.contains("\"vic\""));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_with_1500_jobs_queued_takes_under_2_seconds_and_with_state_they_are_delivered_after_the_restart() {
+    let dir = testkit::temp_path("local-stack-stop");
+    let options = Options { state_dir: Some(dir.clone()), ..Options::default() };
+    let (_, stack, server) = serve(options.clone()).await;
+    let QueueInfo::Local(queue) = &stack.queue else { panic!("the default stack runs its own queue") };
+    // SES "throttles": nothing is delivered, everything stays queued.
+    stack.inbox.set_throttled(true);
+    let mut job: Value = serde_json::from_str(
+        &std::fs::read_to_string(testkit::workspace_root().join("mail-job/fixtures/login_link.json")).unwrap(),
+    )
+    .unwrap();
+    job["expires_at"] = json!("2999-01-01T00:00:00Z");
+    for i in 0..1500 {
+        job["id"] = json!(format!("{i:032x}"));
+        queue.send(job.to_string(), chrono::Utc::now());
+    }
+    let started = Instant::now();
+    let undelivered = stack.stop(Duration::from_millis(700)).await;
+    let took = started.elapsed();
+    server.abort();
+    assert!(took < Duration::from_secs(2), "stopped in {took:?}");
+    assert_eq!(undelivered, local_stack::Undelivered::Kept(1500, dir.join("queue.json")));
+
+    // The next start delivers them (and the file is gone: nothing is delivered twice).
+    let (origin, _stack, _server) = serve(options).await;
+    assert!(!dir.join("queue.json").exists());
+    assert!(eventually(30, || async { inbox(&origin).await.len() == 1000 }).await, "the inbox keeps the newest 1,000");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn without_state_a_stop_says_how_many_jobs_it_dropped() {
+    let (_, stack, server) = serve(Options::default()).await;
+    let QueueInfo::Local(queue) = &stack.queue else { panic!("the default stack runs its own queue") };
+    stack.inbox.set_throttled(true);
+    let fixture = std::fs::read_to_string(testkit::workspace_root().join("mail-job/fixtures/login_link.json")).unwrap();
+    let mut job: Value = serde_json::from_str(&fixture).unwrap();
+    job["expires_at"] = json!("2999-01-01T00:00:00Z");
+    for _ in 0..3 {
+        queue.send(job.to_string(), chrono::Utc::now());
+    }
+    let undelivered = stack.stop(Duration::from_millis(700)).await;
+    server.abort();
+    assert_eq!(undelivered, local_stack::Undelivered::Dropped(3));
+}

@@ -343,3 +343,36 @@ async fn five_hundred_oversized_or_hostile_requests_keep_memory_bounded_with_cog
     eprintln!("local-stack peak RSS after 500 hostile requests: {peak} kB");
     assert!(peak < 64 * 1024, "peak RSS {peak} kB");
 }
+
+#[test]
+fn sigterm_stops_it_within_two_seconds_even_with_a_browser_connection_open() {
+    use std::io::{Read, Write};
+    let port = free_port();
+    let child = local_stack()
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_port(port);
+    // A browser keeps its connection open after a page (keep-alive).
+    let mut browser = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(browser, "GET /inbox HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n").unwrap();
+    let mut first = [0u8; 12];
+    browser.read_exact(&mut first).unwrap();
+    assert_eq!(&first, b"HTTP/1.1 200");
+    let started = Instant::now();
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    // A regression must fail the test, not hang it: a watchdog ends the process after 10 s.
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(10));
+        let _ = Command::new("kill").args(["-KILL", &pid]).status();
+    });
+    let out = child.wait_with_output().unwrap();
+    let took = started.elapsed();
+    assert!(out.status.success(), "{:?}", out.status);
+    assert!(took < Duration::from_secs(2), "stopped in {took:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("local-stack stopped."));
+    drop(browser);
+}
