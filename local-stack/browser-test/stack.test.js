@@ -132,7 +132,15 @@ test('sign up, sign in, open the email in the inbox, follow its link, land signe
   const frame = page.frameLocator('#html-frame');
   await frame.getByRole('link', { name: `Sign in to ${APP}` }).first().waitFor();
   await noSeriousViolations(page, 'inbox');
+  // The email at its real width: a 680 px frame (the email's card is 600 px), or a phone's 375 px.
+  // (Measured from the page: the email's frame is sandboxed without scripts.)
+  assert.equal(Math.round((await page.locator('#html-frame').boundingBox()).width), 680);
   await page.screenshot({ path: `${SHOTS}/local-stack-inbox.png` });
+  await page.getByRole('button', { name: 'Mobile (375 px)' }).click();
+  assert.equal(Math.round((await page.locator('#html-frame').boundingBox()).width), 375);
+  assert.equal(await page.getByRole('button', { name: 'Mobile (375 px)' }).getAttribute('aria-pressed'), 'true');
+  await page.screenshot({ path: `${SHOTS}/local-stack-inbox-mobile.png` });
+  await page.getByRole('button', { name: 'Desktop (680 px)' }).click();
   await page.getByRole('tab', { name: 'Text' }).click();
   assert.match(await page.getByRole('tabpanel').first().textContent(), /verify-login#v=2&username=/);
   await page.getByRole('tab', { name: 'HTML' }).click();

@@ -219,6 +219,13 @@ const pages = {
       $('v-source').textContent = m.html;
       for (const b of document.querySelectorAll('#messages button')) b.setAttribute('aria-current', String(b.dataset.id === m.id));
     };
+    for (const [id, mobile] of [['width-desktop', false], ['width-mobile', true]]) {
+      $(id).addEventListener('click', () => {
+        $('html-frame').classList.toggle('mobile', mobile);
+        $('width-desktop').setAttribute('aria-pressed', String(!mobile));
+        $('width-mobile').setAttribute('aria-pressed', String(mobile));
+      });
+    }
     const tabs = ['html', 'text', 'source'];
     const selectTab = (name) => {
       for (const t of tabs) {
