@@ -5,7 +5,7 @@ use crate::error::ApiError;
 use serde::Deserialize;
 use triggers::identity::Unshowable;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct Signup {
     pub username: String,
     pub email: String,
@@ -15,18 +15,18 @@ pub struct Signup {
     pub name: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct Login {
     pub username: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct Resend {
     pub username: String,
     pub session: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct VerifyLogin {
     pub username: String,
     pub code: String,
@@ -38,7 +38,7 @@ pub struct VerifyLogin {
     pub return_tokens: bool,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 pub struct Refresh {
     #[serde(default)]
     pub refresh_token: Option<String>,

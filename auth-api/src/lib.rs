@@ -12,6 +12,7 @@ pub mod error;
 pub mod idp;
 pub mod input;
 pub mod keys;
+pub mod openapi;
 pub mod password;
 pub mod routes;
 pub mod sign_outs;
@@ -64,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         .route("/me", get(routes::me))
         .route("/refresh", post(routes::refresh))
         .route("/logout", post(routes::logout))
+        .route("/openapi.json", get(routes::openapi_json))
         .layer(axum::middleware::from_fn_with_state(state.clone(), routes::check_origin))
         .with_state(state)
 }

@@ -6,6 +6,7 @@ use crate::error::ApiError;
 use crate::idp::{Challenge, NewUser, Step, Tokens};
 use crate::input;
 use crate::keys::TokenError;
+use crate::openapi::{ChallengeAnswer, ErrorBody, Me, SignedIn, SignedUp};
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Request, State};
@@ -30,6 +31,9 @@ fn settings<'a>(state: &'a AppState, headers: &HeaderMap) -> CookieSettings<'a> 
     CookieSettings { secure: cookies::secure_for(headers), domain: state.config.cookie_domain.as_deref() }
 }
 
+#[utoipa::path(post, path = "/signup", request_body = input::Signup,
+    responses((status = 201, body = SignedUp), (status = 409, description = "username_taken", body = ErrorBody),
+        (status = 500, description = "misconfigured", body = ErrorBody), (status = 400, description = "invalid_request", body = ErrorBody), (status = 403, description = "forbidden_origin", body = ErrorBody), (status = 429, description = "too_many_requests", body = ErrorBody), (status = 502, description = "upstream_error", body = ErrorBody), (status = 503, description = "sign_in_unavailable", body = ErrorBody)))]
 pub async fn signup(
     State(state): State<AppState>,
     parsed: Result<Json<input::Signup>, JsonRejection>,
@@ -92,6 +96,10 @@ fn unexpected_tokens() -> ApiError {
     ApiError::new(StatusCode::BAD_GATEWAY, "upstream_error", "Unexpected answer from the identity provider.")
 }
 
+#[utoipa::path(post, path = "/login", request_body = input::Login,
+    responses((status = 200, body = ChallengeAnswer),
+        (status = 429, description = "too_many_emails (with `Retry-After`)", body = ErrorBody),
+        (status = 403, description = "user_not_confirmed", body = ErrorBody), (status = 400, description = "invalid_request", body = ErrorBody), (status = 403, description = "forbidden_origin", body = ErrorBody), (status = 429, description = "too_many_requests", body = ErrorBody), (status = 502, description = "upstream_error", body = ErrorBody), (status = 503, description = "sign_in_unavailable", body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     parsed: Result<Json<input::Login>, JsonRejection>,
@@ -107,6 +115,10 @@ pub async fn login(
 
 /// "Email me a new code": allowed once the last email is a minute old and within the hourly
 /// budget; otherwise refused with the wait, and the emailed code keeps working.
+#[utoipa::path(post, path = "/resend", request_body = input::Resend,
+    responses((status = 200, body = ChallengeAnswer),
+        (status = 429, description = "resend_too_soon or too_many_emails", body = ErrorBody),
+        (status = 401, description = "sign_in_failed or session_expired", body = ErrorBody), (status = 400, description = "invalid_request", body = ErrorBody), (status = 403, description = "forbidden_origin", body = ErrorBody), (status = 429, description = "too_many_requests", body = ErrorBody), (status = 502, description = "upstream_error", body = ErrorBody), (status = 503, description = "sign_in_unavailable", body = ErrorBody)))]
 pub async fn resend(
     State(state): State<AppState>,
     parsed: Result<Json<input::Resend>, JsonRejection>,
@@ -138,6 +150,11 @@ fn token_body(tokens: &Tokens, refresh: Option<&str>) -> Value {
     json!({ "id_token": tokens.id_token, "access_token": tokens.access_token, "refresh_token": refresh, "expires_in": tokens.expires_in })
 }
 
+#[utoipa::path(post, path = "/verify-login", request_body = input::VerifyLogin,
+    responses((status = 200, body = SignedIn),
+        (status = 401, description = "wrong_code, sign_in_failed or session_expired", body = ErrorBody),
+        (status = 410, description = "link_expired", body = ErrorBody),
+        (status = 429, description = "too_many_emails", body = ErrorBody), (status = 400, description = "invalid_request", body = ErrorBody), (status = 403, description = "forbidden_origin", body = ErrorBody), (status = 429, description = "too_many_requests", body = ErrorBody), (status = 502, description = "upstream_error", body = ErrorBody), (status = 503, description = "sign_in_unavailable", body = ErrorBody)))]
 pub async fn verify_login(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -265,11 +282,16 @@ async fn signed_in_claims(
     }
 }
 
+#[utoipa::path(get, path = "/me",
+    responses((status = 200, body = Me), (status = 401, description = "not_signed_in", body = ErrorBody),
+        (status = 502, description = "upstream_error", body = ErrorBody)))]
 pub async fn me(State(state): State<AppState>, headers: HeaderMap, jar: CookieJar) -> Result<Response, ApiError> {
     let claims = signed_in_claims(&state, &headers, &jar).await?;
     Ok(Json(json!({ "claims": claims })).into_response())
 }
 
+#[utoipa::path(post, path = "/refresh", request_body(content = input::Refresh, description = "optional: the cookie is enough"),
+    responses((status = 200, body = SignedIn), (status = 401, description = "not_signed_in", body = ErrorBody), (status = 400, description = "invalid_request", body = ErrorBody), (status = 403, description = "forbidden_origin", body = ErrorBody), (status = 429, description = "too_many_requests", body = ErrorBody), (status = 502, description = "upstream_error", body = ErrorBody), (status = 503, description = "sign_in_unavailable", body = ErrorBody)))]
 pub async fn refresh(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -296,6 +318,10 @@ pub async fn refresh(
 /// Revokes the refresh token (and with it every token issued from it), records the ID token's
 /// family as signed out (so `/me` refuses it, as cookie or bearer) and clears the cookies. The
 /// cookies go even when the revocation fails, and the answer says so.
+#[utoipa::path(post, path = "/logout", request_body(content = input::Refresh, description = "optional: the cookie is enough"),
+    responses((status = 204, description = "signed out; the cookies are cleared"),
+        (status = 403, description = "forbidden_origin", body = ErrorBody),
+        (status = 502, description = "upstream_error: the cookies are cleared anyway", body = ErrorBody)))]
 pub async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -324,6 +350,12 @@ pub async fn logout(
         Ok(()) => (jar, StatusCode::NO_CONTENT).into_response(),
         Err(e) => (jar, e).into_response(),
     }
+}
+
+/// The API's description (OpenAPI 3.1), generated from these handlers.
+#[utoipa::path(get, path = "/openapi.json", responses((status = 200, description = "this description", content_type = "application/json")))]
+pub async fn openapi_json() -> Response {
+    Json(crate::openapi::document()).into_response()
 }
 
 /// CSRF defence for a cookie-authenticated API: a POST that carries an `Origin` must come from

@@ -513,6 +513,8 @@ async fn throttling_trigger_failures_and_outages_map_to_stable_codes() {
     let table = [
         (Some("TooManyRequestsException"), 429, "too_many_requests"),
         (Some("UserLambdaValidationException"), 503, "sign_in_unavailable"),
+        (Some("UserNotConfirmedException"), 403, "user_not_confirmed"),
+        (Some("ResourceNotFoundException"), 500, "misconfigured"),
         (None, 502, "upstream_error"),
     ];
     for (code, status, error) in table {

@@ -167,6 +167,9 @@ fn a_foreign_host_is_refused_before_any_route_unless_allowed() {
         let served = get_with_host(port, "/inbox/messages.json", &host);
         assert!(served.starts_with("HTTP/1.1 200"), "{host}: {served}");
     }
+    // The auth API's contract is served by the stack too.
+    let description = get_with_host(port, "/api/openapi.json", &format!("127.0.0.1:{port}"));
+    assert!(description.starts_with("HTTP/1.1 200") && description.contains("\"openapi\":\"3.1"), "{description}");
 }
 
 /// Every user in the pool, through Cognito's `ListUsers` with its pagination.
