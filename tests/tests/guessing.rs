@@ -43,7 +43,7 @@ async fn a_day_of_non_stop_guessing_gets_the_documented_guesses_and_a_sign_in_re
     assert_eq!((codes, guesses), (29, 145), "docs/threat-model.md: the first day");
 
     // The victim never waited more than the cap for an email; the last wait is over now.
-    assert_eq!(longest_wait, 3600);
+    assert!((3599..=3600).contains(&longest_wait), "{longest_wait}");
     let out = stack.initiate("victim").await.unwrap();
     let code = stack.code_from_queue().await;
     let typo = stack.respond("victim", out.session().unwrap(), "12345678", false).await.unwrap();
