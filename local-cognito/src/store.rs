@@ -264,27 +264,8 @@ mod tests {
         assert_eq!(names, ["zed", "amy", "bob"]);
     }
 
-    #[test]
-    fn a_session_can_be_taken_once() {
-        let store = MemoryStore::default();
-        let session = AuthSession {
-            username: "a".into(),
-            user_not_found: false,
-            client_id: "c".into(),
-            rounds: vec![],
-            private_parameters: BTreeMap::new(),
-            challenge_metadata: None,
-            expires_at: Utc::now() + chrono::Duration::seconds(60),
-        };
-        store.put_session("t", session);
-        assert!(store.take_session("t").is_some());
-        assert!(store.take_session("t").is_none());
-    }
-
-    #[test]
-    fn expired_sessions_are_dropped_without_a_scan_per_insert() {
-        let store = MemoryStore::default();
-        let session = |expires_at| AuthSession {
+    fn session(expires_at: DateTime<Utc>) -> AuthSession {
+        AuthSession {
             username: "a".into(),
             user_not_found: false,
             client_id: "c".into(),
@@ -292,7 +273,20 @@ mod tests {
             private_parameters: BTreeMap::new(),
             challenge_metadata: None,
             expires_at,
-        };
+        }
+    }
+
+    #[test]
+    fn a_session_can_be_taken_once() {
+        let store = MemoryStore::default();
+        store.put_session("t", session(Utc::now() + chrono::Duration::seconds(60)));
+        assert!(store.take_session("t").is_some());
+        assert!(store.take_session("t").is_none());
+    }
+
+    #[test]
+    fn expired_sessions_are_dropped_without_a_scan_per_insert() {
+        let store = MemoryStore::default();
         store.put_session("live", session(Utc::now() + chrono::Duration::seconds(60)));
         for i in 0..PRUNE_EVERY {
             store.put_session(&format!("old{i}"), session(Utc::now() - chrono::Duration::seconds(1)));

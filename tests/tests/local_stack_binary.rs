@@ -35,8 +35,8 @@ fn a_busy_port_and_a_remote_address_are_refused_with_the_flag_named() {
     assert!(err.contains("refusing") && err.contains("--allow-remote"), "{err}");
 }
 
-#[test]
-fn ctrl_c_stops_it_cleanly_after_it_printed_what_to_open() {
+/// The stack on a free loopback port, its output captured, once it listens.
+fn running_stack() -> (u16, std::process::Child) {
     let port = free_port();
     let child = local_stack()
         .args(["--listen", &format!("127.0.0.1:{port}")])
@@ -45,6 +45,12 @@ fn ctrl_c_stops_it_cleanly_after_it_printed_what_to_open() {
         .spawn()
         .unwrap();
     wait_for_port(port);
+    (port, child)
+}
+
+#[test]
+fn ctrl_c_stops_it_cleanly_after_it_printed_what_to_open() {
+    let (port, child) = running_stack();
     let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     assert!(status.success());
     let out = child.wait_with_output().unwrap();
@@ -350,14 +356,7 @@ async fn five_hundred_oversized_or_hostile_requests_keep_memory_bounded_with_cog
 #[test]
 fn sigterm_stops_it_within_two_seconds_even_with_a_browser_connection_open() {
     use std::io::{Read, Write};
-    let port = free_port();
-    let child = local_stack()
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for_port(port);
+    let (port, child) = running_stack();
     // A browser keeps its connection open after a page (keep-alive).
     let mut browser = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
     write!(browser, "GET /inbox HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n").unwrap();
