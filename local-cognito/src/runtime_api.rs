@@ -43,6 +43,8 @@ struct Function {
     api: Arc<Api>,
     /// One invocation at a time, as one Lambda execution environment.
     busy: Mutex<()>,
+    /// Where its Runtime API listens (loopback).
+    address: std::net::SocketAddr,
     _process: tokio::process::Child,
 }
 
@@ -67,6 +69,11 @@ impl BinaryTriggers {
         Ok(BinaryTriggers { functions })
     }
 
+    /// Where each function's Runtime API listens, for tests of what it refuses.
+    pub fn runtime_api_addresses(&self) -> Vec<std::net::SocketAddr> {
+        self.functions.iter().map(|f| f.address).collect()
+    }
+
     fn function(&self, trigger: Trigger) -> Option<&Function> {
         self.functions.iter().find(|f| f.trigger == trigger)
     }
@@ -89,6 +96,11 @@ async fn start_function(trigger: Trigger, binary: &PathBuf, env: &[(String, Stri
         .route("/2018-06-01/runtime/invocation/{id}/error", post(invocation_error))
         .route("/2018-06-01/runtime/init/error", post(init_error))
         .with_state(api.clone());
+    // Only the function's own process may talk to its Runtime API: a foreign Host (DNS rebinding)
+    // or a browser's request (it carries an Origin; the runtime client never does) is refused, or
+    // a web page could read events or answer for a trigger (tokens without a code).
+    let router = router.layer(axum::middleware::from_fn(refuse_browsers));
+    let router = crate::host::guard(router, crate::host::HostAllowList::new(address, &[]));
     tokio::spawn(async move { axum::serve(listener, router).await });
 
     let name = trigger.binary();
@@ -103,7 +115,7 @@ async fn start_function(trigger: Trigger, binary: &PathBuf, env: &[(String, Stri
         .kill_on_drop(true)
         .spawn()
         .map_err(|e| std::io::Error::new(e.kind(), format!("cannot start {}: {e}", binary.display())))?;
-    Ok(Function { trigger, queue, api, busy: Mutex::new(()), _process: process })
+    Ok(Function { trigger, queue, api, busy: Mutex::new(()), address, _process: process })
 }
 
 impl TriggerRunner for BinaryTriggers {
@@ -132,6 +144,13 @@ impl TriggerRunner for BinaryTriggers {
             }
         })
     }
+}
+
+async fn refuse_browsers(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    if request.headers().contains_key(axum::http::header::ORIGIN) {
+        return (StatusCode::FORBIDDEN, "the Runtime API answers the function's process only\n").into_response();
+    }
+    next.run(request).await
 }
 
 async fn next_invocation(State(api): State<Arc<Api>>) -> Response {

@@ -365,3 +365,17 @@ async fn the_binary_refuses_a_foreign_host_before_any_operation() {
     assert!(!rebinding.contains("Users"), "{rebinding}");
     assert!(local.starts_with("HTTP/1.1 200"), "{local}");
 }
+
+#[tokio::test]
+async fn attribute_updates_cannot_grow_a_user_past_cognitos_limits() {
+    let e = endpoint(None, None).await;
+    assert!(e.sign_up("gil").await.unwrap());
+    let batch = |n: usize| -> std::collections::BTreeMap<String, String> {
+        (0..30).map(|j| (format!("custom:k{n}_{j}"), "v".repeat(2000))).collect()
+    };
+    assert!(e.pool.admin_update_user_attributes("gil", batch(0)).is_ok());
+    assert!(e.pool.admin_update_user_attributes("gil", batch(1)).is_ok());
+    let err = e.pool.admin_update_user_attributes("gil", batch(2)).unwrap_err();
+    assert_eq!(err.kind, "InvalidParameterException");
+    assert!(e.pool.store().user("gil").unwrap().attributes.len() <= 68);
+}

@@ -118,23 +118,27 @@ impl EmailSender for Inbox {
 }
 
 fn read_lines(path: &Path) -> std::io::Result<Vec<InboxMessage>> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(e),
     };
-    let complete = text.ends_with('\n');
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    let mut messages = Vec::with_capacity(lines.len());
-    for (i, line) in lines.iter().enumerate() {
-        match serde_json::from_str(line) {
-            Ok(message) => messages.push(message),
-            // A crash mid-append leaves the last line short: that one email is lost, nothing else.
-            Err(_) if i + 1 == lines.len() && !complete => {
-                tracing::warn!("the inbox's last line was cut short; dropped");
-            }
-            Err(e) => return Err(persist::unreadable(path, format!("line {}: {e}", i + 1))),
+    // A crash mid-append leaves the last line short (perhaps inside a character): that one email
+    // is lost, nothing else; the file is cut back to its last whole line, so the next email does
+    // not land on the fragment.
+    let whole = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    if whole < bytes.len() {
+        tracing::warn!("the inbox's last line was cut short; dropped");
+        std::fs::OpenOptions::new().write(true).open(path)?.set_len(whole as u64)?;
+    }
+    let mut messages = Vec::new();
+    for (i, line) in bytes[..whole].split(|&b| b == b'\n').enumerate() {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
         }
+        let message =
+            serde_json::from_slice(line).map_err(|e| persist::unreadable(path, format!("line {}: {e}", i + 1)))?;
+        messages.push(message);
     }
     Ok(messages)
 }
@@ -204,12 +208,15 @@ mod tests {
         let lines = std::fs::read_to_string(&path).unwrap().lines().count();
         assert!((KEPT..2 * KEPT).contains(&lines), "compacted: {lines} lines");
         assert_eq!(inbox.messages().len(), KEPT);
-        // A crash mid-append: the torn line is dropped, everything before it is kept.
-        std::fs::OpenOptions::new().append(true).open(&path).unwrap().write_all(b"{\"id\": \"m9").unwrap();
+        // A crash mid-append, cut inside a character: the torn line is dropped (and cut from the
+        // file, so the next email starts a line of its own), everything before it is kept.
+        std::fs::OpenOptions::new().append(true).open(&path).unwrap().write_all(b"{\"id\": \"m9\xc3").unwrap();
         let reopened = Inbox::open(Some(path.clone())).unwrap();
         assert_eq!(reopened.messages()[0].id, format!("m{:06}", 2 * KEPT + 5), "newest first, ids kept");
         reopened.send(&email(0)).await.unwrap();
         assert_eq!(reopened.messages()[0].id, format!("m{:06}", 2 * KEPT + 6), "ids stay unique");
+        let again = Inbox::open(Some(path.clone())).expect("the next start reads the file");
+        assert_eq!(again.messages()[0].id, format!("m{:06}", 2 * KEPT + 6));
         // A broken line in the middle stops the start, naming the file.
         std::fs::write(&path, "{broken\n{}\n").unwrap();
         let err = Inbox::open(Some(path.clone())).err().unwrap().to_string();

@@ -78,6 +78,8 @@ pub struct Stack {
     pub inbox: Inbox,
     pub queue: QueueInfo,
     worker: Worker,
+    /// Held while the stack runs: one process per `--state` folder.
+    _state_lock: Option<Arc<std::fs::File>>,
 }
 
 /// The mail worker's task and its stop signal; and, with `--state`, where undelivered jobs wait.
@@ -113,7 +115,16 @@ impl Stack {
         let QueueInfo::Local(queue) = &self.queue else { return Undelivered::None };
         let bodies = queue.take_undelivered();
         match (&self.worker.queue_file, bodies.len()) {
-            (_, 0) => Undelivered::None,
+            (Some(file), 0) => {
+                // Everything kept last time has been delivered.
+                if let Err(e) = std::fs::remove_file(file.path())
+                    && e.kind() != std::io::ErrorKind::NotFound
+                {
+                    tracing::warn!(error = %e, "delivered mail's file not removed");
+                }
+                Undelivered::None
+            }
+            (None, 0) => Undelivered::None,
             (Some(file), n) => match file.save_with(|| &bodies) {
                 Ok(()) => Undelivered::Kept(n, file.path().to_path_buf()),
                 Err(e) => {
@@ -161,12 +172,13 @@ async fn cognito_client(endpoint: &str) -> aws_sdk_cognitoidentityprovider::Clie
 /// background until the runtime stops.
 pub async fn start(listener_addr: std::net::SocketAddr, options: Options) -> Result<(Router, Stack), StartError> {
     let origin = format!("http://{listener_addr}");
-    let (users_file, inbox_file) = match &options.state_dir {
+    let (users_file, inbox_file, state_lock) = match &options.state_dir {
         Some(dir) => {
             persist::private_dir(dir)?;
-            (Some(dir.join("users.json")), Some(dir.join("inbox.jsonl")))
+            let lock = persist::lock_dir(dir)?;
+            (Some(dir.join("users.json")), Some(dir.join("inbox.jsonl")), Some(Arc::new(lock)))
         }
-        None => (None, None),
+        None => (None, None, None),
     };
     let store: Arc<dyn Store> = match users_file {
         Some(file) => Arc::new(users::SavedUsers::open(file)?),
@@ -204,12 +216,13 @@ pub async fn start(listener_addr: std::net::SocketAddr, options: Options) -> Res
     } else {
         let local = LocalQueue::new(options.queue);
         // Mail a previous run stopped before delivering is queued again first.
+        // The file stays until the next stop rewrites it: a start that fails, or a crash, loses
+        // nothing (a crash may deliver some of it twice, which an inbox survives).
         if let Some(file) = &queue_file
             && let Some(bodies) = file.load::<Vec<String>>()?
         {
             let now = chrono::Utc::now();
             bodies.into_iter().for_each(|body| drop(local.send(body, now)));
-            std::fs::remove_file(file.path())?;
         }
         let triggers = InProcessTriggers::from_env(&trigger_env(&origin, "local"), local.clone())?;
         let pool = UserPool::new(config, store, Arc::new(triggers)).map_err(StartError::Other)?;
@@ -224,7 +237,11 @@ pub async fn start(listener_addr: std::net::SocketAddr, options: Options) -> Res
         user_pool_id: pool.config.user_pool_id.clone(),
         issuer: pool.config.issuer.clone(),
         own_origin: Some(origin.clone()),
-        allowed_origins: Vec::new(),
+        // The same stack opened as localhost or [::1] (the Host guard lets those in).
+        allowed_origins: ["localhost", "[::1]"]
+            .iter()
+            .map(|h| format!("http://{h}:{}", listener_addr.port()))
+            .collect(),
         cookie_domain: None,
         max_attempts: env.integer_in("MAX_ATTEMPTS", 3, 1..=10)?,
         code_ttl_seconds: env.integer_in("CODE_TTL_SECONDS", 180, 60..=900)?,
@@ -238,7 +255,7 @@ pub async fn start(listener_addr: std::net::SocketAddr, options: Options) -> Res
         task: Arc::new(std::sync::Mutex::new(Some(task))),
         queue_file: queue_file.filter(|_| !options.aws),
     };
-    let stack = Stack { origin, pool: pool.clone(), inbox, queue, worker };
+    let stack = Stack { origin, pool: pool.clone(), inbox, queue, worker, _state_lock: state_lock };
     let router = Router::new().merge(local_cognito::router(pool)).nest("/api", api).merge(pages::router(stack.clone()));
     Ok((router, stack))
 }

@@ -18,6 +18,21 @@ pub fn private_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
 }
 
+/// Takes `DIR/lock` for this process (released when the returned file is dropped or the process
+/// ends): two stacks on one `--state` folder would overwrite each other's users.
+pub fn lock_dir(dir: &Path) -> std::io::Result<std::fs::File> {
+    let file =
+        std::fs::OpenOptions::new().write(true).create(true).truncate(false).mode(0o600).open(dir.join("lock"))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(std::io::Error::new(
+            std::io::ErrorKind::WouldBlock,
+            format!("another local-stack is using {} (--state): stop it, or choose another folder", dir.display()),
+        )),
+        Err(std::fs::TryLockError::Error(e)) => Err(e),
+    }
+}
+
 /// A file opened for writing, readable and writable by this user only.
 pub fn private_file(path: &Path, append: bool) -> std::io::Result<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();

@@ -82,11 +82,17 @@ async fn a_message_the_mailer_fails_is_retried_then_shows_in_the_dead_letter_que
 async fn with_state_users_and_the_inbox_survive_a_restart() {
     let dir = testkit::temp_path("local-stack-state");
     let options = Options { state_dir: Some(dir.clone()), ..Options::default() };
-    let (origin, _stack, server) = serve(options.clone()).await;
+    let (origin, stack, server) = serve(options.clone()).await;
     assert_eq!(post(&origin, "/api/signup", json!({"username": "vic", "email": "vic@example.com"})).await.0, 201);
     assert_eq!(post(&origin, "/api/login", json!({"username": "vic"})).await.0, 200);
     assert!(eventually(5, || async { inbox(&origin).await.len() == 1 }).await);
+    // A second stack on the same folder is refused while the first runs.
+    let second = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let refused = start(second.local_addr().unwrap(), options.clone()).await.err().expect("one stack per folder");
+    assert!(refused.to_string().contains("another local-stack is using"), "{refused}");
     server.abort();
+    let _ = server.await;
+    drop(stack);
 
     let (origin, _stack, _server) = serve(options).await;
     let kept = inbox(&origin).await;
@@ -122,13 +128,18 @@ async fn a_stop_with_1500_jobs_queued_takes_under_2_seconds_and_with_state_they_
     let undelivered = stack.stop(Duration::from_millis(700)).await;
     let took = started.elapsed();
     server.abort();
+    let _ = server.await;
+    drop(stack);
     assert!(took < Duration::from_secs(2), "stopped in {took:?}");
     assert_eq!(undelivered, local_stack::Undelivered::Kept(1500, dir.join("queue.json")));
 
-    // The next start delivers them (and the file is gone: nothing is delivered twice).
-    let (origin, _stack, _server) = serve(options).await;
-    assert!(!dir.join("queue.json").exists());
+    // The next start delivers them; the file stays until a stop finds nothing left to keep.
+    let (origin, stack, _server) = serve(options).await;
     assert!(eventually(30, || async { inbox(&origin).await.len() == 1000 }).await, "the inbox keeps the newest 1,000");
+    let QueueInfo::Local(queue) = &stack.queue else { panic!("the default stack runs its own queue") };
+    assert!(eventually(30, || async { queue.view(chrono::Utc::now()).waiting.is_empty() }).await);
+    assert_eq!(stack.stop(Duration::from_millis(700)).await, local_stack::Undelivered::None);
+    assert!(!dir.join("queue.json").exists(), "delivered: nothing is kept for the start after");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

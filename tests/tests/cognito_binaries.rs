@@ -29,6 +29,18 @@ async fn a_sign_in_through_the_trigger_binaries_over_the_runtime_api() {
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
     env.push(("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER".to_string(), endpoint));
     let triggers = BinaryTriggers::start(&testkit::bin_dir(), &env).await.expect("the trigger binaries start");
+    // Only the functions' own processes reach their Runtime APIs: not a rebinding page (foreign
+    // Host), not a browser (Origin), which could otherwise read events or answer for a trigger.
+    let http = reqwest::Client::new();
+    for address in triggers.runtime_api_addresses() {
+        let next = format!("http://{address}/2018-06-01/runtime/invocation/next");
+        let rebinding =
+            http.get(&next).header("host", format!("evil.example:{}", address.port())).send().await.unwrap();
+        assert_eq!(rebinding.status(), 421);
+        let init_error = format!("http://{address}/2018-06-01/runtime/init/error");
+        let browser = http.post(&init_error).header("origin", "http://evil.example").body("{}").send().await.unwrap();
+        assert_eq!(browser.status(), 403);
+    }
     let store = Arc::new(MemoryStore::default());
     let pool = local_cognito::serve_on(listener, |_| {}, store, Arc::new(triggers)).await.unwrap();
     let cognito = testkit::cognito::client(&pool.config.endpoint).await;

@@ -23,6 +23,11 @@ impl UserPool {
         if attributes.contains_key("sub") {
             return Err(CognitoError::invalid_parameter("Cannot modify the non-mutable attribute sub"));
         }
+        let user = self.store.user(username).ok_or_else(CognitoError::user_not_found)?;
+        // The limits hold for the user as it would be, not only for this request's attributes.
+        let mut merged = user.attributes.clone();
+        merged.extend(attributes.clone());
+        Self::validate_attribute_names(&merged)?;
         self.store
             .update_user(username, &mut |u| {
                 u.attributes.extend(attributes.clone());
