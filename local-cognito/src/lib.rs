@@ -84,6 +84,34 @@ pub async fn serve_on(
     Ok(pool)
 }
 
+/// Serves `app` until `shutdown` completes, then gives the connections still open `grace` to
+/// finish: an idle keep-alive connection or a client that never finishes its request cannot hold
+/// a stop (Ctrl-C, SIGTERM) of the local servers.
+pub async fn serve_until(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    grace: std::time::Duration,
+) -> std::io::Result<()> {
+    let (stopping, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stopping.send(true);
+    });
+    let mut signal = stopped.clone();
+    let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+        let _ = signal.wait_for(|s| *s).await;
+    });
+    let mut stopped = stopped;
+    tokio::select! {
+        served = serve => served,
+        _ = async {
+            let _ = stopped.wait_for(|s| *s).await;
+            tokio::time::sleep(grace).await;
+        } => Ok(()),
+    }
+}
+
 /// A six-digit sign-up confirmation code from the OS CSPRNG.
 pub(crate) fn confirmation_code() -> String {
     ::triggers::code::OneTimeCode::generate(6).expect("the OS random source works").as_str().to_string()

@@ -133,7 +133,8 @@ async fn main() -> ExitCode {
     );
     let address = listener.local_addr().expect("a bound address");
     let app = local_cognito::host::guard(router(pool), HostAllowList::new(address, &args.allow_hosts));
-    match axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+    // A stop waits a second at most for open connections (a slow client cannot hold it).
+    match local_cognito::serve_until(listener, app, shutdown, std::time::Duration::from_secs(1)).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("local-cognito: {e}");

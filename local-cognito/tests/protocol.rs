@@ -379,3 +379,40 @@ async fn attribute_updates_cannot_grow_a_user_past_cognitos_limits() {
     assert_eq!(err.kind, "InvalidParameterException");
     assert!(e.pool.store().user("gil").unwrap().attributes.len() <= 68);
 }
+
+#[test]
+fn sigterm_stops_the_binary_within_two_seconds_even_with_a_request_that_never_ends() {
+    use std::io::Write;
+    let port = testkit::free_port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_local-cognito"))
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .env("MAIL_QUEUE_URL", "http://127.0.0.1:9/queue")
+        .env("LOGIN_URL", "http://localhost:4000/verify-login")
+        .env("AWS_REGION", "us-east-1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut slow = (0..100)
+        .find_map(|_| {
+            std::net::TcpStream::connect(("127.0.0.1", port))
+                .map_err(|_| std::thread::sleep(std::time::Duration::from_millis(50)))
+                .ok()
+        })
+        .expect("local-cognito listens");
+    // Headers, then a body that never comes.
+    write!(slow, "POST / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 1000\r\n\r\n{{").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let started = std::time::Instant::now();
+    assert!(std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    let pid = child.id().to_string();
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(10));
+        let _ = std::process::Command::new("kill").args(["-KILL", &pid]).status();
+    });
+    let status = child.wait().unwrap();
+    let took = started.elapsed();
+    assert!(status.success(), "{status:?}");
+    assert!(took < std::time::Duration::from_secs(2), "stopped in {took:?}");
+    drop(slow);
+}

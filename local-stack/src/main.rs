@@ -97,22 +97,7 @@ async fn main() -> ExitCode {
     // Ctrl-C or SIGTERM: stop taking requests, give open ones a second (a browser's idle
     // keep-alive connection must not hold the stop), stop the mail worker, keep or drop what is
     // still queued. Within 2 seconds whatever is queued.
-    let (stopping, mut stopped) = tokio::sync::watch::channel(false);
-    tokio::spawn(async move {
-        shutdown.await;
-        let _ = stopping.send(true);
-    });
-    let mut signal = stopped.clone();
-    let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
-        let _ = signal.wait_for(|s| *s).await;
-    });
-    let served = tokio::select! {
-        served = serve => served,
-        _ = async {
-            let _ = stopped.wait_for(|s| *s).await;
-            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-        } => Ok(()),
-    };
+    let served = local_cognito::serve_until(listener, router, shutdown, std::time::Duration::from_secs(1)).await;
     let undelivered = stack.stop(std::time::Duration::from_millis(700)).await;
     if let Err(e) = served {
         eprintln!("local-stack: {e}");
