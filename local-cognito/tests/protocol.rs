@@ -328,23 +328,9 @@ async fn admin_operations_and_list_users() {
 async fn the_binary_refuses_a_foreign_host_before_any_operation() {
     use std::io::{Read, Write};
     let port = testkit::free_port();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_local-cognito"))
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .env("MAIL_QUEUE_URL", "http://127.0.0.1:9/queue")
-        .env("LOGIN_URL", "http://localhost:4000/verify-login")
-        .env("AWS_REGION", "us-east-1")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = local_cognito_binary(port);
     let ask = |host: &str| {
-        let mut stream = (0..100)
-            .find_map(|_| {
-                std::net::TcpStream::connect(("127.0.0.1", port))
-                    .map_err(|_| std::thread::sleep(std::time::Duration::from_millis(50)))
-                    .ok()
-            })
-            .expect("local-cognito listens");
+        let mut stream = connect(port);
         let body = r#"{"UserPoolId":"us-east-1_localpool"}"#;
         write!(
             stream,
@@ -384,22 +370,8 @@ async fn attribute_updates_cannot_grow_a_user_past_cognitos_limits() {
 fn sigterm_stops_the_binary_within_two_seconds_even_with_a_request_that_never_ends() {
     use std::io::Write;
     let port = testkit::free_port();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_local-cognito"))
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .env("MAIL_QUEUE_URL", "http://127.0.0.1:9/queue")
-        .env("LOGIN_URL", "http://localhost:4000/verify-login")
-        .env("AWS_REGION", "us-east-1")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut slow = (0..100)
-        .find_map(|_| {
-            std::net::TcpStream::connect(("127.0.0.1", port))
-                .map_err(|_| std::thread::sleep(std::time::Duration::from_millis(50)))
-                .ok()
-        })
-        .expect("local-cognito listens");
+    let mut child = local_cognito_binary(port);
+    let mut slow = connect(port);
     // Headers, then a body that never comes.
     write!(slow, "POST / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 1000\r\n\r\n{{").unwrap();
     std::thread::sleep(std::time::Duration::from_millis(100));
@@ -415,4 +387,28 @@ fn sigterm_stops_the_binary_within_two_seconds_even_with_a_request_that_never_en
     assert!(status.success(), "{status:?}");
     assert!(took < std::time::Duration::from_secs(2), "stopped in {took:?}");
     drop(slow);
+}
+
+/// The local-cognito binary on `port`, with the variables its in-process triggers need.
+fn local_cognito_binary(port: u16) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_local-cognito"))
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .env("MAIL_QUEUE_URL", "http://127.0.0.1:9/queue")
+        .env("LOGIN_URL", "http://localhost:4000/verify-login")
+        .env("AWS_REGION", "us-east-1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// A connection to `port` once something listens there.
+fn connect(port: u16) -> std::net::TcpStream {
+    (0..100)
+        .find_map(|_| {
+            std::net::TcpStream::connect(("127.0.0.1", port))
+                .map_err(|_| std::thread::sleep(std::time::Duration::from_millis(50)))
+                .ok()
+        })
+        .expect("local-cognito listens")
 }
