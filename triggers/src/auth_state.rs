@@ -4,6 +4,7 @@
 //! in [`store`] only loads and saves an item with a version check, so two Lambda instances that
 //! race on the same user never both win.
 
+pub mod mailbox;
 pub mod store;
 
 use crate::code::OneTimeCode;

@@ -128,7 +128,6 @@ impl<Q: MailQueue, S: AuthStateStore> CreateChallenge<Q, S> {
                 Some(owner.ok_or("malformed CreateAuthChallenge event: no sub")?.clone()),
             )
         };
-        let email = recipient.as_ref().map(|r| r.email.to_string());
         let wants_resend = resend::requested(&request.client_metadata);
         let resends = resend::count(&request.session, &request.client_metadata);
 
@@ -169,7 +168,7 @@ impl<Q: MailQueue, S: AuthStateStore> CreateChallenge<Q, S> {
             }
         };
 
-        let hint = match (self.config.email_hint, &email) {
+        let hint = match (self.config.email_hint, recipient.as_ref().map(|r| r.email)) {
             (EmailHint::None, _) => None,
             (EmailHint::Masked, Some(email)) => Some(mask_email(email)),
             (EmailHint::Masked, None) => Some(kept_hint.unwrap_or_else(decoy::random_hint)),
@@ -235,14 +234,9 @@ impl<Q: MailQueue, S: AuthStateStore> CreateChallenge<Q, S> {
         // An address its user proved is theirs: the budget counts their emails but never refuses
         // them, so nobody can lock an owner out by spending it with accounts of their own.
         let enforce = !verified;
-        match update(&self.store, mailbox, |state| auth_state::reserve_email(state, t, &limits, enforce)).await {
+        match auth_state::mailbox::reserve(&self.store, mailbox, t, &limits, enforce).await {
             Ok(Ok(())) => {}
             Ok(Err(retry_after)) => {
-                tracing::warn!(retry_after, "sign-in refused: the mailbox's hourly email budget is spent");
-                lambda_support::metrics::emit(
-                    &[],
-                    &[("AddressBudgetRefusals", lambda_support::metrics::Unit::Count, 1.0)],
-                );
                 withdraw().await;
                 return Err(format!("{REFUSAL}{retry_after}").into());
             }
@@ -262,9 +256,7 @@ impl<Q: MailQueue, S: AuthStateStore> CreateChallenge<Q, S> {
         if let Err(e) = self.queue.enqueue(&job).await {
             tracing::error!(job_id = %job.id, error = %e, "mail job not enqueued");
             withdraw().await;
-            if let Err(e) = update(&self.store, mailbox, |state| auth_state::release_email(state, t)).await {
-                tracing::error!(error = %e, "the unsent email could not be taken off the mailbox's count");
-            }
+            auth_state::mailbox::release(&self.store, mailbox, t).await;
             return Err(e.into());
         }
         self.latency.record(started.elapsed());

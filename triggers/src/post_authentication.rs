@@ -5,13 +5,12 @@
 //! sign-up with someone else's address sends them nothing. See docs/decisions.md.
 
 use crate::TriggerError;
-use crate::auth_state::store::{AuthStateStore, StateKey, update};
+use crate::auth_state::store::{AuthStateStore, StateKey};
 use crate::auth_state::{self, Limits};
 use crate::link::parse_web_url;
 use crate::mail_queue::MailQueue;
 use aws_lambda_events::event::cognito::CognitoEventUserPoolsPostAuthentication;
 use chrono::{DateTime, Utc};
-use lambda_support::metrics::{Unit, emit};
 use lambda_support::{ConfigError, Env};
 use mail_job::{JobId, Locale, MailContent, MailJob, Recipient, WelcomeData};
 use std::future::Future;
@@ -135,24 +134,18 @@ impl<Q: MailQueue, S: AuthStateStore, D: UserDirectory> PostAuthentication<Q, S,
     }
 
     async fn welcome(&self, mailbox: &StateKey, job: &MailJob, t: i64) {
-        let limits = self.config.limits;
-        match update(&self.store, mailbox, |state| auth_state::reserve_email(state, t, &limits, true)).await {
+        match auth_state::mailbox::reserve(&self.store, mailbox, t, &self.config.limits, true).await {
             Ok(Ok(())) => {}
-            Ok(Err(retry_after)) => {
-                tracing::warn!(job_id = %job.id, retry_after, "no welcome email: the mailbox's hourly budget is spent");
-                emit(&[], &[("AddressBudgetRefusals", Unit::Count, 1.0)]);
-                return;
-            }
+            Ok(Err(_)) => return tracing::warn!(job_id = %job.id, "no welcome email: over the mailbox's budget"),
             Err(e) => {
-                tracing::error!(job_id = %job.id, error = %e, "no welcome email: the mailbox's budget could not be read");
-                return;
+                return tracing::error!(job_id = %job.id, error = %e, "no welcome email: the budget could not be read");
             }
         }
         match self.queue.enqueue(job).await {
             Ok(()) => tracing::info!(job_id = %job.id, template = "welcome", locale = %job.locale, "mail job enqueued"),
             Err(e) => {
                 tracing::error!(job_id = %job.id, error = %e, "welcome email not enqueued");
-                let _ = update(&self.store, mailbox, |state| auth_state::release_email(state, t)).await;
+                auth_state::mailbox::release(&self.store, mailbox, t).await;
             }
         }
     }
