@@ -3,7 +3,8 @@
 # chromium, npm packages with `npm ci`), then runs formatting, lints, the whole workspace's tests
 # in one cargo build, the template checks and the browser test. Tests that need the SQS / SES v2
 # emulator start their own moto server on a free loopback port and stop it when they finish; the
-# browser tests start the binaries they drive and stop them.
+# browser tests start the binaries they drive and stop them. local-cognito's compatibility test
+# (boto3) and the Amplify JS test run against the local-stack binary they start and stop.
 # Last, the infrastructure: CDK tests, the arm64 Lambda zips, cdk synth and cfn-lint.
 source "$(dirname "$0")/lib.sh"
 
@@ -21,6 +22,9 @@ log "mail-job schema against the shared fixtures"
 log "cargo test --workspace"
 cargo test --workspace
 
+log "local-cognito through boto3: the compatibility table against botocore's model, a user's life"
+LOCAL_STACK_BIN="$ROOT/target/debug/local-stack" .venv/bin/python local-cognito/tests/compatibility.py
+
 log "mail-preview check (every template × fixture × locale)"
 target/debug/mail-preview check
 
@@ -34,6 +38,10 @@ log "browser tests of the local stack in headless Chromium (with axe-core)"
 (cd local-stack/browser-test && npm ci --no-audit --no-fund --silent)
 LOCAL_STACK_BIN="$ROOT/target/debug/local-stack" CHROMIUM="$(command -v chromium)" \
   node --test local-stack/browser-test/
+
+log "Amplify JS v6 against the local stack (a pinned aws-amplify, as an app uses it)"
+(cd local-stack/amplify-test && npm ci --no-audit --no-fund --silent)
+LOCAL_STACK_BIN="$ROOT/target/debug/local-stack" node --test local-stack/amplify-test/
 
 log "infra: npm ci, type check, CDK assertion and cdk-nag tests"
 (cd infra && npm ci --no-audit --no-fund --silent && npm test)

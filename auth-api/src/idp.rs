@@ -222,13 +222,14 @@ impl IdentityProvider for CognitoIdp {
     }
 
     fn refresh<'a>(&'a self, refresh_token: &'a str) -> BoxFuture<'a, Result<Tokens, IdpError>> {
+        // GetTokensFromRefreshToken, not REFRESH_TOKEN_AUTH: the app client rotates refresh
+        // tokens, and Cognito allows only this operation then.
         Box::pin(async move {
             let out = self
                 .client
-                .initiate_auth()
+                .get_tokens_from_refresh_token()
                 .client_id(&self.client_id)
-                .auth_flow(AuthFlowType::RefreshTokenAuth)
-                .auth_parameters("REFRESH_TOKEN", refresh_token)
+                .refresh_token(refresh_token)
                 .send()
                 .await
                 .map_err(error)?;

@@ -304,12 +304,17 @@ pub async fn refresh(
     let token = token.ok_or_else(ApiError::not_signed_in)?;
     let tokens = state.idp.refresh(&token).await.map_err(|e| ApiError::from_idp(&e))?;
     let s = settings(&state, &headers);
-    let jar = jar
+    let mut jar = jar
         .add(s.cookie(ID_TOKEN, tokens.id_token.clone(), cookies::seconds_left(&tokens.id_token)))
         .add(s.cookie(ACCESS_TOKEN, tokens.access_token.clone(), cookies::seconds_left(&tokens.access_token)));
+    // With rotation the old refresh token dies after the client's grace period: the new one
+    // replaces it in the cookie (and in the answer, for a native client).
+    if let Some(rotated) = &tokens.refresh_token {
+        jar = jar.add(s.cookie(REFRESH_TOKEN, rotated.clone(), state.config.refresh_token_days * 86_400));
+    }
     let mut answer = json!({ "signed_in": true, "expires_in": tokens.expires_in });
     if b.return_tokens {
-        answer["tokens"] = token_body(&tokens, None);
+        answer["tokens"] = token_body(&tokens, tokens.refresh_token.as_deref());
     }
     tracing::info!("tokens refreshed");
     Ok((jar, Json(answer)).into_response())

@@ -410,6 +410,13 @@ async fn me_refresh_and_logout() {
     let refreshed = call(&api.app, "POST", "/refresh", None, &origin).await;
     assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.body);
     assert_ne!(refreshed.cookie_value("id_token"), done.cookie_value("id_token"));
+    // The app client rotates refresh tokens: the refresh sets the new one, which refreshes again.
+    let rotated = refreshed.cookie_value("refresh_token");
+    assert!(!rotated.is_empty() && rotated != done.cookie_value("refresh_token"), "a new refresh cookie");
+    assert!(refreshed.cookie("refresh_token").contains(&format!("Max-Age={}", 30 * 86_400)));
+    let rotated_cookie = format!("refresh_token={rotated}");
+    let again = call(&api.app, "POST", "/refresh", None, &[("cookie", &rotated_cookie), origin[1]]).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
 
     let out = call(&api.app, "POST", "/logout", None, &origin).await;
     assert_eq!(out.status, StatusCode::NO_CONTENT);

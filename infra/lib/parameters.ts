@@ -37,6 +37,7 @@ export function parametersFromContext(get: (key: string) => unknown): Passwordle
     accessTokenValidity: Duration.minutes(number('accessTokenValidityMinutes', DEFAULTS.accessTokenValidity.toMinutes())),
     idTokenValidity: Duration.minutes(number('idTokenValidityMinutes', DEFAULTS.idTokenValidity.toMinutes())),
     refreshTokenValidity: Duration.days(number('refreshTokenValidityDays', DEFAULTS.refreshTokenValidity.toDays())),
+    refreshTokenGraceSeconds: number('refreshTokenGraceSeconds', DEFAULTS.refreshTokenGraceSeconds),
     codeTtl: Duration.seconds(number('codeTtlSeconds', DEFAULTS.codeTtl.toSeconds())),
     codeLength: number('codeLength', DEFAULTS.codeLength),
     maxAttempts: number('maxAttempts', DEFAULTS.maxAttempts),

@@ -34,6 +34,11 @@ export interface PasswordlessProps extends StackProps {
   readonly accessTokenValidity: Duration;
   readonly idTokenValidity: Duration;
   readonly refreshTokenValidity: Duration;
+  /**
+   * Refresh token rotation (always on): each refresh issues a new refresh token, and the one
+   * presented stays valid this long for a client's retry (0 to 60 seconds), then is refused.
+   */
+  readonly refreshTokenGraceSeconds: number;
   /** How long the emailed code is valid; also the Cognito session's lifetime (3 to 15 minutes). */
   readonly codeTtl: Duration;
   /** Digits in the emailed code (6 to 12; 8 by default). */
@@ -74,6 +79,7 @@ export const DEFAULTS = {
   accessTokenValidity: Duration.minutes(60),
   idTokenValidity: Duration.minutes(60),
   refreshTokenValidity: Duration.days(30),
+  refreshTokenGraceSeconds: 10,
   codeTtl: Duration.minutes(3),
   codeLength: 8,
   maxAttempts: 3,
@@ -160,6 +166,8 @@ export class PasswordlessStack extends Stack {
       `"${props.emailHint}" is not one of ${EMAIL_HINTS.join(', ')} (EMAIL_HINT)`);
     check(wholeIn(props.guessBackoffBaseSeconds, 1, 3600), 'guessBackoffBaseSeconds',
       `${props.guessBackoffBaseSeconds} is not a whole number from 1 to 3600 (GUESS_BACKOFF_BASE_SECONDS)`);
+    check(wholeIn(props.refreshTokenGraceSeconds, 0, 60), 'refreshTokenGraceSeconds',
+      `${props.refreshTokenGraceSeconds} is not a whole number of seconds from 0 to 60 (Cognito's RetryGracePeriodSeconds)`);
     check(wholeIn(props.guessBackoffMaxSeconds, props.guessBackoffBaseSeconds, 86400), 'guessBackoffMaxSeconds',
       `${props.guessBackoffMaxSeconds} is not a whole number from guessBackoffBaseSeconds (${props.guessBackoffBaseSeconds}) to 86400 (GUESS_BACKOFF_MAX_SECONDS)`);
     // Not read by a function: the GuessingAlarm's threshold.
@@ -367,6 +375,10 @@ export class PasswordlessStack extends Stack {
       accessTokenValidity: props.accessTokenValidity,
       idTokenValidity: props.idTokenValidity,
       refreshTokenValidity: props.refreshTokenValidity,
+      // Rotation: a stolen refresh token stops working at its owner's next refresh (after the
+      // grace period). Cognito then allows only GetTokensFromRefreshToken, which the auth API
+      // uses; the CDK leaves ALLOW_REFRESH_TOKEN_AUTH out of the client's flows.
+      refreshTokenRotationGracePeriod: Duration.seconds(props.refreshTokenGraceSeconds),
       // Sign-up writes these three; nothing else is the user's to change with a token.
       writeAttributes: new cognito.ClientAttributes().withStandardAttributes({ email: true, fullname: true, locale: true }),
     });

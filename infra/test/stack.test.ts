@@ -75,9 +75,12 @@ test('every trigger is attached to the user pool, and only Cognito may invoke it
   assert.ok(schema.find((a) => a.Name === 'locale'));
 });
 
-test('the app client allows only custom auth (and refresh), without OAuth, hiding user existence', () => {
+test('the app client allows only custom auth and rotating refresh, without OAuth, hiding user existence', () => {
   template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
-    ExplicitAuthFlows: ['ALLOW_CUSTOM_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+    // Rotation on: refresh goes through GetTokensFromRefreshToken only, so REFRESH_TOKEN_AUTH is out.
+    ExplicitAuthFlows: ['ALLOW_CUSTOM_AUTH'],
+    RefreshTokenRotation: { Feature: 'ENABLED', RetryGracePeriodSeconds: 10 },
+    WriteAttributes: Match.arrayEquals(['email', 'locale', 'name']),
     PreventUserExistenceErrors: 'ENABLED',
     AllowedOAuthFlowsUserPoolClient: false,
     GenerateSecret: false,
@@ -88,6 +91,12 @@ test('the app client allows only custom auth (and refresh), without OAuth, hidin
   });
   const other = synth({ codeTtlSeconds: '300', accessTokenValidityMinutes: '15', refreshTokenValidityDays: '7' }).template;
   other.hasResourceProperties('AWS::Cognito::UserPoolClient', { AuthSessionValidity: 5, AccessTokenValidity: 15, RefreshTokenValidity: 10080 });
+  synth({ refreshTokenGraceSeconds: '0' }).template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+    RefreshTokenRotation: { Feature: 'ENABLED', RetryGracePeriodSeconds: 0 },
+  });
+  for (const bad of ['61', '-1', '2.5']) {
+    assert.throws(() => synth({ refreshTokenGraceSeconds: bad }), /refreshTokenGraceSeconds/);
+  }
   other.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ CODE_TTL_SECONDS: '300' }) } });
 });
 

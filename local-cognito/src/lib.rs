@@ -33,12 +33,13 @@ pub use pool::{PoolConfig, UserPool};
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// The endpoint: the protocol on `POST /`, the JWKS and the OpenID discovery document under
-/// `/<userPoolId>/.well-known/`.
+/// `/<userPoolId>/.well-known/`, and Cognito's own emails at `/_local/emails`.
 pub fn router(pool: Arc<UserPool>) -> Router {
     Router::new()
         .route("/", post(wire::handle).layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES)))
         .route("/{pool_id}/.well-known/jwks.json", get(jwks))
         .route("/{pool_id}/.well-known/openid-configuration", get(openid_configuration))
+        .route("/_local/emails", get(cognito_emails))
         .with_state(pool)
 }
 
@@ -47,6 +48,12 @@ async fn jwks(State(pool): State<Arc<UserPool>>, Path(pool_id): Path<String>) ->
         return StatusCode::NOT_FOUND.into_response();
     }
     Json(pool.tokens().jwks()).into_response()
+}
+
+/// The emails Cognito itself would have sent (confirmation and attribute verification codes),
+/// oldest first: where a developer finds the code with the endpoint on its own.
+async fn cognito_emails(State(pool): State<Arc<UserPool>>) -> Response {
+    Json(pool.outbox().emails()).into_response()
 }
 
 async fn openid_configuration(State(pool): State<Arc<UserPool>>, Path(pool_id): Path<String>) -> Response {

@@ -13,6 +13,7 @@ use triggers::mail_queue::SqsMailQueue;
 
 const USAGE: &str = "usage: local-cognito [--listen 127.0.0.1:9229] [--triggers in-process|binaries] [--bin-dir DIR]
                      [--session-ttl-seconds 180] [--allow-host NAME]...
+                     [--refresh-grace-seconds 0..60 | --no-refresh-rotation]
 
 A Cognito Identity Provider endpoint for development and tests (not an identity provider).
 Triggers read the same variables as the Lambda functions: MAIL_QUEUE_URL and LOGIN_URL (required),
@@ -20,6 +21,10 @@ SIGN_IN_URL (enables post-authentication), MAX_ATTEMPTS, CODE_LENGTH, CODE_TTL_S
 reached through the SDK's standard variables (AWS_ENDPOINT_URL, AWS_REGION, ...).
 --triggers binaries runs the release binaries from --bin-dir (default: this binary's folder)
 over the Lambda Runtime API, one warm process per function.
+Refresh tokens rotate as the CDK app client sets it (a 10 s grace period for the token rotated out);
+--no-refresh-rotation turns rotation off (REFRESH_TOKEN_AUTH then works too).
+Cognito's own emails (confirmation and attribute verification codes) are kept in memory and listed
+at /_local/emails.
 Only requests whose Host is the listen address, localhost, 127.0.0.1 or [::1] with the listen port
 are served, and names given with --allow-host (DNS rebinding defence).";
 
@@ -33,6 +38,7 @@ struct Args {
     bin_dir: Option<PathBuf>,
     session_ttl_seconds: i64,
     allow_hosts: Vec<String>,
+    rotation_grace: Option<i64>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -42,6 +48,7 @@ fn parse_args() -> Result<Args, String> {
         bin_dir: None,
         session_ttl_seconds: 180,
         allow_hosts: Vec::new(),
+        rotation_grace: Some(local_cognito::pool::DEFAULT_ROTATION_GRACE_SECONDS),
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -57,6 +64,13 @@ fn parse_args() -> Result<Args, String> {
             }
             "--bin-dir" => args.bin_dir = Some(PathBuf::from(value("--bin-dir")?)),
             "--allow-host" => args.allow_hosts.push(value("--allow-host")?),
+            "--no-refresh-rotation" => args.rotation_grace = None,
+            "--refresh-grace-seconds" => {
+                let raw = value("--refresh-grace-seconds")?;
+                let seconds = raw.parse().ok().filter(|s| (0..=60).contains(s));
+                args.rotation_grace =
+                    Some(seconds.ok_or(format!("--refresh-grace-seconds takes 0 to 60 (Cognito's range), not {raw}"))?);
+            }
             "--session-ttl-seconds" => {
                 let raw = value("--session-ttl-seconds")?;
                 args.session_ttl_seconds = raw
@@ -90,6 +104,7 @@ async fn main() -> ExitCode {
     let endpoint = format!("http://{}", listener.local_addr().expect("a bound address"));
     let mut config = PoolConfig::local(&endpoint);
     config.session_ttl = chrono::Duration::seconds(args.session_ttl_seconds);
+    config.refresh_token_rotation = args.rotation_grace.map(chrono::Duration::seconds);
 
     let env = Env::from_process();
     let triggers: Arc<dyn TriggerRunner> = if args.binaries {

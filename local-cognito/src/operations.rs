@@ -9,13 +9,23 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
 
-/// The operations this endpoint implements, by their `X-Amz-Target` suffix.
-pub const OPERATIONS: [&str; 16] = [
+/// The operations this endpoint implements, by their `X-Amz-Target` suffix. Every other
+/// operation of the service answers `UnknownOperationException` naming it; the README's
+/// compatibility table lists them all (a test holds the table, this list and the SDK's model
+/// together).
+pub const OPERATIONS: [&str; 26] = [
     "SignUp",
     "ConfirmSignUp",
     "InitiateAuth",
     "RespondToAuthChallenge",
+    "GetTokensFromRefreshToken",
     "GetUser",
+    "UpdateUserAttributes",
+    "GetUserAttributeVerificationCode",
+    "VerifyUserAttribute",
+    "DeleteUserAttributes",
+    "DeleteUser",
+    "ListDevices",
     "GlobalSignOut",
     "RevokeToken",
     "AdminGetUser",
@@ -23,6 +33,9 @@ pub const OPERATIONS: [&str; 16] = [
     "AdminDeleteUser",
     "AdminConfirmSignUp",
     "AdminUpdateUserAttributes",
+    "AdminUserGlobalSignOut",
+    "AdminDisableUser",
+    "AdminEnableUser",
     "ListUsers",
     "DescribeUserPool",
     "DescribeUserPoolClient",
@@ -35,6 +48,16 @@ pub async fn dispatch(pool: &UserPool, operation: &str, input: Value) -> Result<
         "ConfirmSignUp" => confirm_sign_up(pool, parse(input)?).await,
         "InitiateAuth" => initiate_auth(pool, parse(input)?).await,
         "RespondToAuthChallenge" => respond_to_auth_challenge(pool, parse(input)?).await,
+        "GetTokensFromRefreshToken" => {
+            let input: RefreshInput = parse(input)?;
+            Ok(authentication_result(pool.get_tokens_from_refresh_token(&input.client_id, &input.refresh_token)?))
+        }
+        "UpdateUserAttributes"
+        | "GetUserAttributeVerificationCode"
+        | "VerifyUserAttribute"
+        | "DeleteUserAttributes"
+        | "DeleteUser"
+        | "ListDevices" => account::dispatch(pool, operation, input),
         "GetUser" => {
             let input: AccessTokenInput = parse(input)?;
             let user = pool.user_for_access_token(&input.access_token)?;
@@ -77,6 +100,16 @@ pub async fn dispatch(pool: &UserPool, operation: &str, input: Value) -> Result<
             pool.check_pool(&input.user_pool_id)?;
             pool.admin_update_user_attributes(&input.username, attributes(input.user_attributes)).map(|_| json!({}))
         }
+        "AdminUserGlobalSignOut" => {
+            let input: AdminUserInput = parse(input)?;
+            pool.check_pool(&input.user_pool_id)?;
+            pool.admin_user_global_sign_out(&input.username).map(|_| json!({}))
+        }
+        "AdminDisableUser" | "AdminEnableUser" => {
+            let input: AdminUserInput = parse(input)?;
+            pool.check_pool(&input.user_pool_id)?;
+            pool.admin_set_enabled(&input.username, operation == "AdminEnableUser").map(|_| json!({}))
+        }
         "ListUsers" => list_users(pool, parse(input)?),
         "DescribeUserPool" => {
             let input: PoolInput = parse(input)?;
@@ -87,13 +120,25 @@ pub async fn dispatch(pool: &UserPool, operation: &str, input: Value) -> Result<
             let input: ClientInput = parse(input)?;
             pool.check_pool(&input.user_pool_id)?;
             pool.check_client(&input.client_id)?;
+            let c = &pool.config;
+            let mut flows = vec!["ALLOW_CUSTOM_AUTH"];
+            if c.refresh_token_rotation.is_none() {
+                flows.push("ALLOW_REFRESH_TOKEN_AUTH");
+            }
+            let rotation = match c.refresh_token_rotation {
+                Some(grace) => json!({ "Feature": "ENABLED", "RetryGracePeriodSeconds": grace.num_seconds() }),
+                None => json!({ "Feature": "DISABLED" }),
+            };
             Ok(json!({ "UserPoolClient": {
-                "UserPoolId": pool.config.user_pool_id,
-                "ClientId": pool.config.client_id,
+                "UserPoolId": c.user_pool_id,
+                "ClientId": c.client_id,
                 "ClientName": "local",
-                "ExplicitAuthFlows": ["ALLOW_CUSTOM_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
-                "PreventUserExistenceErrors": if pool.config.prevent_user_existence_errors { "ENABLED" } else { "LEGACY" },
-                "AuthSessionValidity": pool.config.session_ttl.num_minutes(),
+                "ExplicitAuthFlows": flows,
+                "WriteAttributes": c.write_attributes,
+                "RefreshTokenRotation": rotation,
+                "EnableTokenRevocation": true,
+                "PreventUserExistenceErrors": if c.prevent_user_existence_errors { "ENABLED" } else { "LEGACY" },
+                "AuthSessionValidity": c.session_ttl.num_minutes(),
             }}))
         }
         "ListUserPools" => Ok(json!({ "UserPools": [{ "Id": pool.config.user_pool_id, "Name": "local" }] })),
@@ -104,9 +149,11 @@ pub async fn dispatch(pool: &UserPool, operation: &str, input: Value) -> Result<
     }
 }
 
+mod account;
+
 /// Decodes an operation's input; a missing or mistyped member is Cognito's
 /// `InvalidParameterException` naming it.
-fn parse<T: DeserializeOwned>(input: Value) -> Result<T, CognitoError> {
+pub(crate) fn parse<T: DeserializeOwned>(input: Value) -> Result<T, CognitoError> {
     serde_json::from_value(input).map_err(|e| {
         let message = e.to_string();
         match message.strip_prefix("missing field `").and_then(|rest| rest.split('`').next()) {
@@ -126,13 +173,20 @@ struct AdminUpdateUserAttributesInput {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct AttributeType {
+struct RefreshInput {
+    client_id: String,
+    refresh_token: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct AttributeType {
     name: String,
     #[serde(default)]
     value: Option<String>,
 }
 
-fn attributes(list: Vec<AttributeType>) -> BTreeMap<String, String> {
+pub(crate) fn attributes(list: Vec<AttributeType>) -> BTreeMap<String, String> {
     list.into_iter().filter_map(|a| Some((a.name, a.value?))).collect()
 }
 
@@ -282,8 +336,8 @@ fn authentication_result(tokens: Tokens) -> Value {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct AccessTokenInput {
-    access_token: String,
+pub(crate) struct AccessTokenInput {
+    pub(crate) access_token: String,
 }
 
 #[derive(Deserialize)]

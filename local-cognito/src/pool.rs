@@ -2,14 +2,19 @@
 //! define → create → verify → define orchestration with its `session` array), refresh and sign-out.
 //! Wire format lives in [`crate::operations`]; this module only knows Rust values and the event
 //! JSON the triggers receive. One file per group of operations: [`sign_up`] (sign-up,
-//! confirmation, the attribute rules), [`custom_auth`] (CUSTOM_AUTH, post-authentication, tokens,
-//! refresh) and [`users`] (admin reads and writes, sign-out, revocation).
+//! confirmation, the attribute rules), [`custom_auth`] (CUSTOM_AUTH, post-authentication),
+//! [`refresh`] (tokens, refresh and rotation), [`attributes`] (a signed-in user's own attributes
+//! and verification codes) and [`users`] (admin reads and writes, sign-out, revocation).
 
+mod attributes;
+pub use attributes::{CodeDelivery, MAX_CODES_PER_HOUR};
 mod custom_auth;
+mod refresh;
 mod sign_up;
 mod users;
 
 use crate::error::CognitoError;
+use crate::mail::Outbox;
 use crate::store::{Store, User};
 use crate::tokens::TokenIssuer;
 use crate::triggers::{Trigger, TriggerFailure, TriggerRunner};
@@ -17,6 +22,9 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use std::sync::Arc;
+
+/// The grace period of a rotated-out refresh token, as the CDK app client sets it.
+pub const DEFAULT_ROTATION_GRACE_SECONDS: i64 = 10;
 
 #[derive(Debug, Clone)]
 pub struct PoolConfig {
@@ -34,6 +42,14 @@ pub struct PoolConfig {
     pub access_token_ttl: Duration,
     pub id_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
+    /// Refresh token rotation with this grace period for the token rotated out (Cognito: 0–60
+    /// s), or `None` for rotation off. With rotation on, `REFRESH_TOKEN_AUTH` is not allowed.
+    pub refresh_token_rotation: Option<Duration>,
+    /// The attributes the app client may write (SignUp, UpdateUserAttributes,
+    /// DeleteUserAttributes), as the CDK app client sets them.
+    pub write_attributes: Vec<String>,
+    /// `keepOriginal` for `email`: a changed address takes effect once its code is verified.
+    pub keep_original_email: bool,
 }
 
 impl PoolConfig {
@@ -53,6 +69,9 @@ impl PoolConfig {
             access_token_ttl: Duration::minutes(60),
             id_token_ttl: Duration::minutes(60),
             refresh_token_ttl: Duration::days(30),
+            refresh_token_rotation: Some(Duration::seconds(DEFAULT_ROTATION_GRACE_SECONDS)),
+            write_attributes: ["email", "name", "locale"].map(String::from).to_vec(),
+            keep_original_email: true,
         }
     }
 }
@@ -91,6 +110,7 @@ pub struct UserPool {
     store: Arc<dyn Store>,
     triggers: Arc<dyn TriggerRunner>,
     tokens: TokenIssuer,
+    outbox: Outbox,
 }
 
 impl UserPool {
@@ -104,12 +124,17 @@ impl UserPool {
         let tokens = TokenIssuer::generate(config.issuer.clone())?;
         Ok(Arc::new_cyclic(|pool| {
             triggers.attach(pool.clone());
-            UserPool { config, store, triggers, tokens }
+            UserPool { config, store, triggers, tokens, outbox: Outbox::default() }
         }))
     }
 
     pub fn tokens(&self) -> &TokenIssuer {
         &self.tokens
+    }
+
+    /// The emails Cognito itself would send (confirmation and attribute verification codes).
+    pub fn outbox(&self) -> &Outbox {
+        &self.outbox
     }
 
     pub fn store(&self) -> &dyn Store {

@@ -39,6 +39,24 @@ pub struct User {
     pub confirmation_code: Option<String>,
     /// Access tokens issued before this instant are void (GlobalSignOut).
     pub signed_out_at: Option<DateTime<Utc>>,
+    /// A new address waiting for its code (`keepOriginal`): `email` stays in force until then.
+    #[serde(default)]
+    pub pending_email: Option<String>,
+    /// The attribute verification code Cognito emailed last, if still usable.
+    #[serde(default)]
+    pub attribute_code: Option<AttributeCode>,
+    /// When attribute verification codes were sent (the last hour's, for Cognito's limit).
+    #[serde(default)]
+    pub codes_sent: Vec<DateTime<Utc>>,
+}
+
+/// An attribute verification code (`GetUserAttributeVerificationCode`, an email change).
+#[derive(Clone, Serialize, Deserialize)]
+pub struct AttributeCode {
+    pub attribute: String,
+    pub code: String,
+    pub expires_at: DateTime<Utc>,
+    pub wrong_answers: u32,
 }
 
 // Attributes hold the address: a `{:?}` of a user prints neither them nor the confirmation code.
@@ -76,6 +94,10 @@ pub struct RefreshGrant {
     pub auth_time: i64,
     pub expires_at: DateTime<Utc>,
     pub revoked: bool,
+    /// With refresh token rotation: when this token was exchanged for a new one. It stays good
+    /// for the client's grace period after that, for a client's retry, then is refused.
+    #[serde(default)]
+    pub rotated_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -243,6 +265,9 @@ mod tests {
             modified: Utc::now(),
             confirmation_code: None,
             signed_out_at: None,
+            pending_email: None,
+            attribute_code: None,
+            codes_sent: Vec::new(),
         }
     }
 
@@ -305,6 +330,7 @@ mod tests {
             auth_time: 0,
             expires_at: Utc::now(),
             revoked: false,
+            rotated_at: None,
         };
         store.put_refresh("r1", grant);
         assert!(!store.origin_revoked("o1"));

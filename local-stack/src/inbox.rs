@@ -83,10 +83,8 @@ impl EmailSender for Inbox {
             return Err(SendError::transient("local inbox throttled (TooManyRequestsException)"));
         }
         let tag = |name: &str| email.tags.iter().find(|(k, _)| k == name).map_or(String::new(), |(_, v)| v.clone());
-        let mut messages = self.messages.lock().unwrap_or_else(|p| p.into_inner());
-        let id = format!("m{:06}", messages.next);
-        let message = InboxMessage {
-            id: id.clone(),
+        self.keep(|id| InboxMessage {
+            id,
             to: email.to.to_header(),
             from: email.from.clone(),
             subject: email.subject.clone(),
@@ -95,10 +93,46 @@ impl EmailSender for Inbox {
             template: tag("template"),
             locale: tag("locale"),
             received_at: Utc::now(),
-        };
+        })
+        .map_err(|e| SendError::transient(format!("inbox not saved: {e}")))
+    }
+}
+
+/// The sender Cognito's own emails show (its default email configuration's address).
+pub const COGNITO_FROM: &str = "Amazon Cognito <no-reply@verificationemail.com>";
+
+/// Cognito's own emails (sign-up confirmation and attribute verification codes) land here too,
+/// marked as Cognito's: the template reads `cognito:<purpose>` and the sender is Cognito's.
+impl local_cognito::mail::CognitoMail for Inbox {
+    fn deliver(&self, email: &local_cognito::mail::CognitoEmail) {
+        let html = format!("<p>{}</p>", crate::pages::escape(&email.text));
+        let kept = self.keep(|id| InboxMessage {
+            id,
+            to: email.to.clone(),
+            from: COGNITO_FROM.into(),
+            subject: email.subject.clone(),
+            text: email.text.clone(),
+            html,
+            template: format!("cognito:{}", email.purpose),
+            locale: "en".into(),
+            received_at: email.sent_at,
+        });
+        if let Err(e) = kept {
+            tracing::error!(error = %e, "Cognito's email not kept in the inbox");
+        }
+    }
+}
+
+impl Inbox {
+    /// Keeps a message (memory, and the file's next line) under the next id, dropping the oldest
+    /// past [`KEPT`] and compacting the file at twice that.
+    fn keep(&self, message: impl FnOnce(String) -> InboxMessage) -> std::io::Result<String> {
+        let mut messages = self.messages.lock().unwrap_or_else(|p| p.into_inner());
+        let id = format!("m{:06}", messages.next);
+        let message = message(id.clone());
         if let Some(path) = &self.file {
             // Under the lock: one writer, lines in the order of their ids.
-            append_line(path, &message).map_err(|e| SendError::transient(format!("inbox not saved: {e}")))?;
+            append_line(path, &message)?;
             messages.lines += 1;
         }
         messages.next += 1;

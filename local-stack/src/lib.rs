@@ -37,6 +37,9 @@ pub struct Options {
     pub session_ttl: chrono::Duration,
     /// How long the worker waits after an empty poll of the in-process queue.
     pub poll_idle: Duration,
+    /// Refresh token rotation's grace period (the CDK app client's, by default), or `None` for
+    /// rotation off.
+    pub refresh_rotation_grace: Option<chrono::Duration>,
 }
 
 impl Default for Options {
@@ -49,6 +52,9 @@ impl Default for Options {
             queue: QueueSettings { visibility_timeout: chrono::Duration::seconds(10), max_receive_count: 5 },
             session_ttl: chrono::Duration::seconds(180),
             poll_idle: Duration::from_millis(100),
+            refresh_rotation_grace: Some(chrono::Duration::seconds(
+                local_cognito::pool::DEFAULT_ROTATION_GRACE_SECONDS,
+            )),
         }
     }
 }
@@ -190,6 +196,7 @@ pub async fn start(listener_addr: std::net::SocketAddr, options: Options) -> Res
 
     let mut config = PoolConfig::local(&origin);
     config.session_ttl = options.session_ttl;
+    config.refresh_token_rotation = options.refresh_rotation_grace;
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
     let queue_file = options.state_dir.as_ref().map(|dir| Arc::new(persist::JsonFile::new(dir.join("queue.json"))));
     let task;
@@ -255,6 +262,9 @@ pub async fn start(listener_addr: std::net::SocketAddr, options: Options) -> Res
         task: Arc::new(std::sync::Mutex::new(Some(task))),
         queue_file: queue_file.filter(|_| !options.aws),
     };
+    // Where Cognito itself would send an email (an attribute verification code), it lands in the
+    // inbox too. With `--aws` as well: the developer reads it here either way.
+    pool.outbox().forward_to(Arc::new(inbox.clone()));
     let stack = Stack { origin, pool: pool.clone(), inbox, queue, worker, _state_lock: state_lock };
     let router = Router::new().merge(local_cognito::router(pool)).nest("/api", api).merge(pages::router(stack.clone()));
     Ok((router, stack))

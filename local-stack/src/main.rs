@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 const USAGE: &str =
     "usage: local-stack [--listen 127.0.0.1:4000] [--allow-host NAME]... [--allow-remote] [--state DIR] [--aws]
+                   [--refresh-grace-seconds 0..60 | --no-refresh-rotation]
 
 Runs the whole product on one port: sign up, sign in, the local inbox, the Cognito endpoint.
 --allow-host NAME  also serve requests whose Host is NAME (repeatable); by default only the
@@ -15,6 +16,9 @@ Runs the whole product on one port: sign up, sign in, the local inbox, the Cogni
 --allow-remote  listen on a non-loopback address too: the inbox (every code and link) and the
               admin operations become reachable by anyone who can reach the port
 --state DIR   keep users and the inbox in DIR across restarts (default: memory only)
+--refresh-grace-seconds N  refresh token rotation's grace period for the token rotated out
+              (default 10, as the CDK app client); --no-refresh-rotation turns rotation off
+              (then REFRESH_TOKEN_AUTH works too, as for such a Cognito app client)
 --aws         use SQS (MAIL_QUEUE_URL, optionally MAIL_DLQ_URL) and SES v2 through the SDK's
               standard variables (AWS_ENDPOINT_URL, AWS_REGION, ...) instead of the in-process
               queue and the local inbox";
@@ -41,6 +45,16 @@ fn parse_args() -> Result<Args, String> {
             "--allow-host" => args.allow_hosts.push(it.next().ok_or("--allow-host needs a host name")?),
             "--state" => args.options.state_dir = Some(PathBuf::from(it.next().ok_or("--state needs a folder")?)),
             "--aws" => args.options.aws = true,
+            "--no-refresh-rotation" => args.options.refresh_rotation_grace = None,
+            "--refresh-grace-seconds" => {
+                let raw = it.next().ok_or("--refresh-grace-seconds needs a number")?;
+                let seconds = raw
+                    .parse()
+                    .ok()
+                    .filter(|s| (0..=60).contains(s))
+                    .ok_or(format!("--refresh-grace-seconds takes 0 to 60 (Cognito's range), not {raw}"))?;
+                args.options.refresh_rotation_grace = Some(chrono::Duration::seconds(seconds));
+            }
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other}")),
         }

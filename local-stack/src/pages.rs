@@ -106,7 +106,7 @@ async fn config(State(stack): State<Stack>) -> Json<serde_json::Value> {
     }))
 }
 
-fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 

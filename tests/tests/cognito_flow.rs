@@ -176,7 +176,9 @@ async fn an_unknown_user_is_indistinguishable_from_a_known_one_answering_wrongly
 
 #[tokio::test]
 async fn refresh_revoke_and_global_sign_out() {
-    let stack = CognitoStack::start(|_| {}).await;
+    // REFRESH_TOKEN_AUTH, which an app client allows only with rotation off (rotation: accounts.rs
+    // in local-cognito, and the auth API's /refresh).
+    let stack = CognitoStack::start(|c| c.refresh_token_rotation = None).await;
     stack.sign_up("gina", "gina@example.com").await;
     let started = start_sign_in(&stack, "gina").await;
     let code = stack.code_from_queue().await;

@@ -187,6 +187,30 @@ async fn a_full_run_at_trace_logs_no_code_session_token_or_address() {
     let refreshed = post("/refresh", serde_json::json!({}), Some(&cookie_header)).await.unwrap();
     assert_eq!(refreshed.status(), 200);
     let new_tokens = set_cookies(&refreshed);
+    assert!(new_tokens.iter().any(|(k, _)| k == "refresh_token"), "rotation: a new refresh token");
+
+    // An email change straight through the SDK: the new address and Cognito's code stay out too.
+    let idp = testkit::cognito::client(&cognito.url).await;
+    let access = new_tokens.iter().find(|(k, _)| k == "access_token").unwrap().1.clone();
+    let new_email = "trace.moved@example.org";
+    let attribute = |name: &str, value: &str| {
+        aws_sdk_cognitoidentityprovider::types::AttributeType::builder().name(name).value(value).build().unwrap()
+    };
+    idp.update_user_attributes()
+        .access_token(&access)
+        .user_attributes(attribute("email", new_email))
+        .send()
+        .await
+        .unwrap();
+    let outbox: serde_json::Value =
+        http.get(format!("{}/_local/emails", cognito.url)).send().await.unwrap().json().await.unwrap();
+    let attribute_code: String = outbox[0]["text"].as_str().unwrap().chars().filter(char::is_ascii_digit).collect();
+    let wrong_attribute_code = if attribute_code == "000000" { "111111" } else { "000000" };
+    let verify =
+        |code: &str| idp.verify_user_attribute().access_token(&access).attribute_name("email").code(code).send();
+    assert!(verify(wrong_attribute_code).await.is_err());
+    verify(&attribute_code).await.unwrap();
+
     assert_eq!(post("/logout", serde_json::json!({}), Some(&cookie_header)).await.unwrap().status(), 204);
     let after = http.get(format!("{}/me", api.url)).header("cookie", &cookie_header).send().await.unwrap();
     assert_eq!(after.status(), 401, "the sign-out reached /me (the family is in the table)");
@@ -206,6 +230,8 @@ async fn a_full_run_at_trace_logs_no_code_session_token_or_address() {
         ("code", code.clone()),
         ("link", link),
         ("email", email.to_string()),
+        ("new email", new_email.to_string()),
+        ("attribute code", attribute_code.clone()),
         ("first session", first_session),
         ("second session", second_session),
         ("third session", third_session),

@@ -1,13 +1,13 @@
 //! CUSTOM_AUTH as Cognito runs it: define → create on `InitiateAuth`, verify → define (→ create)
-//! on each answer, post-authentication before the tokens; and refresh.
+//! on each answer, post-authentication before the tokens.
 
-use super::{AuthStep, Tokens, UserPool};
+use super::{AuthStep, UserPool};
 use crate::error::CognitoError;
-use crate::store::{AuthSession, RefreshGrant, User, UserStatus};
-use crate::tokens::{Grant, random_token, uuid};
+use crate::store::{AuthSession, User, UserStatus};
+use crate::tokens::random_token;
 use crate::triggers::Trigger;
 use chrono::Utc;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use triggers::identity::fold_username;
 
@@ -130,7 +130,7 @@ impl UserPool {
             // Post-authentication may have changed the user (email_verified): the tokens say so.
             let user = self.store.user(&session.username).ok_or_else(CognitoError::sign_in_failed)?;
             tracing::info!(rounds = session.rounds.len(), "sign-in succeeded: tokens issued");
-            return Ok(AuthStep::Tokens(self.issue_tokens(&user, &client_id, None)?));
+            return Ok(AuthStep::Tokens(self.issue_tokens(&user, &client_id, None, true)));
         }
         if decision["challengeName"].as_str() != Some(triggers::CUSTOM_CHALLENGE) {
             return Err(CognitoError::new("InvalidLambdaResponseException", "Unrecognizable lambda output"));
@@ -163,76 +163,6 @@ impl UserPool {
         let token = random_token(96);
         self.store.put_session(&token, session);
         Ok(AuthStep::Challenge { session: token, parameters })
-    }
-
-    /// ID and access tokens for the user; a refresh token too when `from_grant` is `None` (a new
-    /// sign-in), none on a refresh.
-    fn issue_tokens(
-        &self,
-        user: &User,
-        client_id: &str,
-        from_grant: Option<&RefreshGrant>,
-    ) -> Result<Tokens, CognitoError> {
-        let now = Utc::now();
-        let (origin_jti, auth_time) = match from_grant {
-            Some(grant) => (grant.origin_jti.clone(), grant.auth_time),
-            None => (uuid(), now.timestamp()),
-        };
-        let event_id = uuid();
-        let grant = Grant {
-            sub: &user.sub,
-            username: &user.username,
-            client_id,
-            origin_jti: &origin_jti,
-            event_id: &event_id,
-            auth_time,
-        };
-        let attributes: Map<String, Value> =
-            user.attributes.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
-        let t = now.timestamp();
-        let refresh_token = from_grant.is_none().then(|| {
-            let token = random_token(64);
-            self.store.put_refresh(
-                &token,
-                RefreshGrant {
-                    username: user.username.clone(),
-                    client_id: client_id.to_string(),
-                    origin_jti: origin_jti.clone(),
-                    auth_time,
-                    expires_at: now + self.config.refresh_token_ttl,
-                    revoked: false,
-                },
-            );
-            token
-        });
-        Ok(Tokens {
-            id_token: self.tokens.id_token(&grant, &attributes, t, self.config.id_token_ttl.num_seconds()),
-            access_token: self.tokens.access_token(&grant, t, self.config.access_token_ttl.num_seconds()),
-            refresh_token,
-            expires_in: self.config.access_token_ttl.num_seconds(),
-        })
-    }
-
-    /// `InitiateAuth` with `REFRESH_TOKEN_AUTH`: new ID and access tokens, same `origin_jti`.
-    pub fn refresh(&self, client_id: &str, refresh_token: &str) -> Result<Tokens, CognitoError> {
-        self.check_client(client_id)?;
-        let grant = self
-            .store
-            .refresh(refresh_token)
-            .filter(|g| g.client_id == client_id)
-            .ok_or_else(|| CognitoError::not_authorized("Invalid Refresh Token"))?;
-        if grant.revoked {
-            return Err(CognitoError::not_authorized("Refresh Token has been revoked"));
-        }
-        if grant.expires_at <= Utc::now() {
-            return Err(CognitoError::not_authorized("Refresh Token has expired"));
-        }
-        let user = self
-            .store
-            .user(&grant.username)
-            .filter(|u| u.enabled)
-            .ok_or_else(|| CognitoError::not_authorized("User does not exist."))?;
-        self.issue_tokens(&user, client_id, Some(&grant))
     }
 
     /// Post-authentication, after a successful sign-in and before the tokens (an error from it

@@ -154,6 +154,7 @@ impl UserPool {
         Self::validate_username(username)?;
         Self::validate_password(password)?;
         Self::validate_attributes(&attributes)?;
+        self.check_writable(attributes.keys())?;
         if self.store.user(username).is_some() {
             return Err(CognitoError::username_exists());
         }
@@ -162,12 +163,26 @@ impl UserPool {
         let user = self.new_user(username, attributes, confirm, verify_email);
         self.store.insert_user(user.clone()).map_err(|_| CognitoError::username_exists())?;
         tracing::info!(confirmed = confirm, "user signed up");
-        let code_destination =
-            (!confirm).then(|| mail_job::mask_email(user.attributes.get("email").map_or("", String::as_str)));
+        let code_destination = (!confirm).then(|| self.send_confirmation_code(&user));
         if confirm {
             self.post_confirmation(&user, client_id, client_metadata).await?;
         }
         Ok(SignUpOutcome { confirmed: confirm, sub: user.sub, code_destination })
+    }
+
+    /// Emails the sign-up confirmation code (as Cognito would) and answers the masked address.
+    fn send_confirmation_code(&self, user: &User) -> String {
+        let to = user.attributes.get("email").cloned().unwrap_or_default();
+        let destination = mail_job::mask_email(&to);
+        let code = user.confirmation_code.clone().unwrap_or_default();
+        self.outbox.send(crate::mail::CognitoEmail {
+            to,
+            subject: "Your verification code".into(),
+            text: format!("Your confirmation code is {code}."),
+            purpose: "confirm_sign_up",
+            sent_at: Utc::now(),
+        });
+        destination
     }
 
     fn new_user(
@@ -189,6 +204,9 @@ impl UserPool {
             modified: now,
             confirmation_code: (!confirmed).then(crate::confirmation_code),
             signed_out_at: None,
+            pending_email: None,
+            attribute_code: None,
+            codes_sent: Vec::new(),
         }
     }
 

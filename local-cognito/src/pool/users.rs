@@ -51,7 +51,10 @@ impl UserPool {
         let claims = self.tokens.verify_access(token)?;
         let revoked = || CognitoError::not_authorized("Access Token has been revoked");
         let user = self.store.user(&claims.username).filter(|u| u.sub == claims.sub).ok_or_else(revoked)?;
-        let signed_out = user.signed_out_at.is_some_and(|t| claims.iat <= t.timestamp());
+        // `iat` has whole seconds: a token of the sign-out's own second is judged by its grant
+        // (every access token's `origin_jti` is a refresh grant's, revoked by the sign-out), so a
+        // new sign-in within that second is not refused.
+        let signed_out = user.signed_out_at.is_some_and(|t| claims.iat < t.timestamp());
         if signed_out || self.store.origin_revoked(&claims.origin_jti) {
             return Err(revoked());
         }
@@ -61,8 +64,36 @@ impl UserPool {
     /// `GlobalSignOut`: every refresh token of the user, and every access token issued so far.
     pub fn global_sign_out(&self, access_token: &str) -> Result<(), CognitoError> {
         let user = self.user_for_access_token(access_token)?;
+        self.admin_user_global_sign_out(&user.username)
+    }
+
+    /// `AdminUserGlobalSignOut`: as `GlobalSignOut`, by username.
+    pub fn admin_user_global_sign_out(&self, username: &str) -> Result<(), CognitoError> {
+        let user = self
+            .store
+            .update_user(username, &mut |u| u.signed_out_at = Some(Utc::now()))
+            .ok_or_else(CognitoError::user_not_found)?;
         self.store.revoke_all_refresh(&user.username);
-        self.store.update_user(&user.username, &mut |u| u.signed_out_at = Some(Utc::now()));
+        Ok(())
+    }
+
+    /// `AdminDisableUser` / `AdminEnableUser`. Disabling also revokes every token (as Cognito's
+    /// documentation says); a disabled user's sign-in and refresh get `User is disabled.`.
+    pub fn admin_set_enabled(&self, username: &str, enabled: bool) -> Result<(), CognitoError> {
+        let user = self
+            .store
+            .update_user(username, &mut |u| {
+                u.enabled = enabled;
+                u.modified = Utc::now();
+                if !enabled {
+                    u.signed_out_at = Some(Utc::now());
+                }
+            })
+            .ok_or_else(CognitoError::user_not_found)?;
+        if !enabled {
+            self.store.revoke_all_refresh(&user.username);
+        }
+        tracing::info!(enabled, "user enabled state set");
         Ok(())
     }
 
