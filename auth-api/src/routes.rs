@@ -18,11 +18,20 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 
+/// An optional JSON body (refresh and logout work on the cookie alone); a malformed one is
+/// `invalid_request` like any other.
+fn optional_body<T: DeserializeOwned + Default>(parsed: Result<Option<Json<T>>, JsonRejection>) -> Result<T, ApiError> {
+    body(parsed.map(|b| b.unwrap_or_else(|| Json(T::default()))))
+}
+
 /// A JSON body, or `invalid_request` naming the field serde could not read.
 fn body<T: DeserializeOwned>(parsed: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     parsed.map(|Json(t)| t).map_err(|rejection| {
+        // Only serde's "missing field `x`" / "unknown field `x`" quote a field name; other messages
+        // quote the value sent (a code typed as a number), which is not echoed back.
         let text = rejection.body_text();
-        let field = text.split('`').nth(1).unwrap_or("body").to_string();
+        let named = text.contains("missing field `") || text.contains("unknown field `");
+        let field = text.split('`').nth(1).filter(|_| named).unwrap_or("body").to_string();
         ApiError::invalid(&field, format!("The request body is not what this endpoint takes ({field})."))
     })
 }
@@ -296,9 +305,9 @@ pub async fn refresh(
     State(state): State<AppState>,
     headers: HeaderMap,
     jar: CookieJar,
-    parsed: Option<Json<input::Refresh>>,
+    parsed: Result<Option<Json<input::Refresh>>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let b = parsed.map(|Json(b)| b).unwrap_or_default();
+    let b = optional_body(parsed)?;
     let token =
         b.refresh_token.or_else(|| jar.get(REFRESH_TOKEN).map(|c| c.value().to_string())).filter(|t| !t.is_empty());
     let token = token.ok_or_else(ApiError::not_signed_in)?;
@@ -331,9 +340,12 @@ pub async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
     jar: CookieJar,
-    parsed: Option<Json<input::Refresh>>,
+    parsed: Result<Option<Json<input::Refresh>>, JsonRejection>,
 ) -> Response {
-    let b = parsed.map(|Json(b)| b).unwrap_or_default();
+    let b = match optional_body(parsed) {
+        Ok(b) => b,
+        Err(e) => return e.into_response(),
+    };
     let token =
         b.refresh_token.or_else(|| jar.get(REFRESH_TOKEN).map(|c| c.value().to_string())).filter(|t| !t.is_empty());
     let mut revoked = match token {

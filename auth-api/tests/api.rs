@@ -568,3 +568,29 @@ async fn non_ascii_usernames_sign_in_whatever_their_case() {
     let taken = api.post("/signup", json!({"username": "ÉMILE", "email": "other@example.com"})).await;
     assert_eq!(taken.status, StatusCode::CONFLICT, "one account whatever the case");
 }
+
+#[tokio::test]
+async fn malformed_bodies_get_the_apis_error_and_never_have_their_values_echoed() {
+    let api = api().await;
+    let code = api.post("/verify-login", json!({"username": "nobody", "code": 76523709})).await;
+    assert_eq!((code.status.as_u16(), code.body["error"].as_str()), (400, Some("invalid_request")));
+    assert_eq!(code.body["field"], "body");
+    assert!(!code.body.to_string().contains("76523709"), "the value sent is not echoed: {}", code.body);
+    let missing = api.post("/login", json!({})).await;
+    assert_eq!(missing.body["field"], "username", "a missing field is still named");
+
+    for path in ["/refresh", "/logout"] {
+        let request = Request::builder()
+            .method("POST")
+            .uri(path)
+            .header("host", HOST)
+            .header("content-type", "application/json")
+            .body(Body::from("{not json"))
+            .unwrap();
+        let response = api.app.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{path}");
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 16).await.unwrap();
+        let body: Value = serde_json::from_slice(&bytes).expect("a JSON error");
+        assert_eq!(body["error"], "invalid_request", "{path}");
+    }
+}

@@ -186,8 +186,9 @@ pub(crate) struct AttributeType {
     value: Option<String>,
 }
 
+/// Attributes by name; one sent without a `Value` counts as empty (and meets every check).
 pub(crate) fn attributes(list: Vec<AttributeType>) -> BTreeMap<String, String> {
-    list.into_iter().filter_map(|a| Some((a.name, a.value?))).collect()
+    list.into_iter().map(|a| (a.name, a.value.unwrap_or_default())).collect()
 }
 
 fn attribute_list(user: &User) -> Value {
@@ -413,8 +414,9 @@ fn list_users(pool: &UserPool, input: ListUsersInput) -> Result<Value, CognitoEr
         .collect();
     let page: Vec<Value> = matching.iter().skip(start).take(limit).map(|u| user_record(u, "Attributes")).collect();
     let mut out = json!({ "Users": page });
-    if start + limit < matching.len() {
-        out["PaginationToken"] = json!((start + limit).to_string());
+    let next = start.saturating_add(limit);
+    if next < matching.len() {
+        out["PaginationToken"] = json!(next.to_string());
     }
     Ok(out)
 }

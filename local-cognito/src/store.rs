@@ -88,6 +88,9 @@ impl std::fmt::Debug for AuthSession {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RefreshGrant {
     pub username: String,
+    /// The user's `sub`: a name deleted and registered again is another user.
+    #[serde(default)]
+    pub sub: String,
     pub client_id: String,
     /// The `origin_jti` of every token issued from this grant: revoking it voids them too.
     pub origin_jti: String,
@@ -103,6 +106,10 @@ pub struct RefreshGrant {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("a user with this username exists")]
 pub struct UserExists;
+
+/// What [`Store::exchange_refresh`] runs under the lock: the grant (if any) and whether its family
+/// is revoked in, a new grant to store (token, grant) out.
+pub type Exchange<'a> = dyn FnMut(Option<&mut RefreshGrant>, bool) -> Option<(String, RefreshGrant)> + 'a;
 
 /// The pool's storage. Usernames are keys as given; implementations compare them without case.
 pub trait Store: Send + Sync {
@@ -124,8 +131,17 @@ pub trait Store: Send + Sync {
     fn revoke_refresh(&self, token: &str) -> bool;
     /// Revokes every grant of a user (GlobalSignOut).
     fn revoke_all_refresh(&self, username: &str);
-    /// Whether the grant that issued tokens with this `origin_jti` was revoked.
+    /// Whether a grant of this family (every refresh token with this `origin_jti`: a sign-in and
+    /// its rotations) was revoked: then every token of the family is void.
     fn origin_revoked(&self, origin_jti: &str) -> bool;
+    /// Under one lock, so no revocation can fall between the check and the write: hands `exchange`
+    /// the grant (or `None`) and whether its family is revoked; `exchange` may change the grant
+    /// and return a new grant to store (a rotation).
+    fn exchange_refresh(
+        &self,
+        token: &str,
+        exchange: &mut Exchange<'_>,
+    );
 }
 
 #[derive(Default)]
@@ -134,6 +150,8 @@ struct Tables {
     next_seq: u64,
     sessions: HashMap<String, AuthSession>,
     refresh: HashMap<String, RefreshGrant>,
+    /// Families with a revoked grant (kept while the family has a grant).
+    revoked_origins: std::collections::HashSet<String>,
     /// Inserts since expired sessions and grants were last dropped.
     since_prune: usize,
 }
@@ -154,6 +172,9 @@ impl Tables {
         // A revoked grant still answers for the tokens it issued until they cannot be valid any more.
         let tokens_outlived = now - chrono::Duration::days(1);
         self.refresh.retain(|_, g| g.expires_at > tokens_outlived);
+        let live: std::collections::HashSet<&String> = self.refresh.values().map(|g| &g.origin_jti).collect();
+        let revoked = std::mem::take(&mut self.revoked_origins);
+        self.revoked_origins = revoked.into_iter().filter(|o| live.contains(o)).collect();
     }
 }
 
@@ -237,16 +258,40 @@ impl Store for MemoryStore {
     }
 
     fn revoke_refresh(&self, token: &str) -> bool {
-        self.tables().refresh.get_mut(token).map(|g| g.revoked = true).is_some()
+        let mut t = self.tables();
+        let Some(grant) = t.refresh.get_mut(token) else { return false };
+        grant.revoked = true;
+        let origin = grant.origin_jti.clone();
+        t.revoked_origins.insert(origin);
+        true
     }
 
     fn revoke_all_refresh(&self, username: &str) {
         let k = key(username);
-        self.tables().refresh.values_mut().filter(|g| key(&g.username) == k).for_each(|g| g.revoked = true);
+        let mut t = self.tables();
+        let mut origins = Vec::new();
+        for grant in t.refresh.values_mut().filter(|g| key(&g.username) == k) {
+            grant.revoked = true;
+            origins.push(grant.origin_jti.clone());
+        }
+        t.revoked_origins.extend(origins);
     }
 
     fn origin_revoked(&self, origin_jti: &str) -> bool {
-        self.tables().refresh.values().any(|g| g.origin_jti == origin_jti && g.revoked)
+        self.tables().revoked_origins.contains(origin_jti)
+    }
+
+    fn exchange_refresh(
+        &self,
+        token: &str,
+        exchange: &mut Exchange<'_>,
+    ) {
+        let mut t = self.tables();
+        t.maybe_prune();
+        let family_revoked = t.refresh.get(token).is_some_and(|g| t.revoked_origins.contains(&g.origin_jti));
+        if let Some((new_token, grant)) = exchange(t.refresh.get_mut(token), family_revoked) {
+            t.refresh.insert(new_token, grant);
+        }
     }
 }
 
@@ -325,6 +370,7 @@ mod tests {
         let store = MemoryStore::default();
         let grant = RefreshGrant {
             username: "a".into(),
+            sub: "s".into(),
             client_id: "c".into(),
             origin_jti: "o1".into(),
             auth_time: 0,

@@ -324,3 +324,78 @@ async fn operators_sign_users_out_disable_them_and_users_delete_themselves() {
     assert_eq!(failure(gone).0, "UserNotFoundException");
     assert_eq!(e.get_tokens(&s.refresh).await.unwrap_err().0, "NotAuthorizedException");
 }
+
+#[tokio::test]
+async fn revoking_any_refresh_token_of_a_sign_in_voids_its_rotations_and_a_new_user_of_the_name_is_untouched() {
+    let e = endpoint(|c| c.refresh_token_rotation = Some(chrono::Duration::seconds(30))).await;
+    let s = e.signed_in("rhea").await;
+    let (_, second) = e.get_tokens(&s.refresh).await.unwrap();
+    let second = second.unwrap();
+    // A thief's fork within the grace period, then the owner signs out with the token they hold.
+    let (_, fork) = e.get_tokens(&s.refresh).await.unwrap();
+    e.client.revoke_token().client_id(e.client_id()).token(&second).send().await.unwrap();
+    for token in [&s.refresh, &second, &fork.unwrap()] {
+        assert_eq!(e.get_tokens(token).await.unwrap_err().1, "Refresh Token has been revoked");
+    }
+
+    // Deleted, and the name registered again by someone else: the old tokens are not theirs.
+    let s = e.sign_in("rhea").await.unwrap();
+    e.client.admin_delete_user().user_pool_id(e.pool_id()).username("rhea").send().await.unwrap();
+    let newcomer = e.signed_in("rhea").await;
+    assert_eq!(e.get_tokens(&s.refresh).await.unwrap_err().0, "NotAuthorizedException");
+    assert!(e.get_tokens(&newcomer.refresh).await.is_ok());
+}
+
+// Several worker threads: the calls really run at once (one thread would interleave them only at
+// awaits).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_calls_cannot_pass_the_code_limits_or_outlive_a_sign_out() {
+    let e = Arc::new(endpoint(|c| c.refresh_token_rotation = Some(chrono::Duration::seconds(30))).await);
+    let s = e.signed_in("cora").await;
+
+    let asks = (0..30).map(|_| {
+        let (client, access) = (e.client.clone(), s.access.clone());
+        tokio::spawn(async move {
+            client.get_user_attribute_verification_code().access_token(access).attribute_name("email").send().await
+        })
+    });
+    let granted = futures::future::join_all(asks).await.into_iter().filter(|r| r.as_ref().unwrap().is_ok()).count();
+    assert_eq!(granted, local_cognito::pool::MAX_CODES_PER_HOUR);
+    assert_eq!(e.pool.outbox().emails().len(), local_cognito::pool::MAX_CODES_PER_HOUR);
+
+    let code = e.cognito_code("cora@example.com");
+    let guesses = (0..30).map(|i| {
+        let (client, access) = (e.client.clone(), s.access.clone());
+        let guess = format!("{:06}", (code.parse::<u32>().unwrap() + 1 + i) % 1_000_000);
+        tokio::spawn(async move {
+            client.verify_user_attribute().access_token(access).attribute_name("email").code(guess).send().await
+        })
+    });
+    let judged: Vec<String> = futures::future::join_all(guesses)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().err().unwrap().code().unwrap_or("?").to_string())
+        .collect();
+    assert_eq!(judged.iter().filter(|c| *c == "CodeMismatchException").count(), 5, "{judged:?}");
+    let late =
+        e.client.verify_user_attribute().access_token(&s.access).attribute_name("email").code(&code).send().await;
+    assert_eq!(failure(late).0, "LimitExceededException", "five wrong answers void the code");
+
+    // Refreshes racing a global sign-out: afterwards no refresh token of the user works.
+    let mut held = vec![s.refresh.clone()];
+    // Three rounds: with the first sign-in, four emails, within the user's hourly five.
+    for _ in 0..3 {
+        let refreshes = (0..10).map(|_| {
+            let (e, token) = (e.clone(), held.last().unwrap().clone());
+            tokio::spawn(async move { e.get_tokens(&token).await })
+        });
+        let out = e.client.admin_user_global_sign_out().user_pool_id(e.pool_id()).username("cora");
+        let (results, signed_out) = tokio::join!(futures::future::join_all(refreshes), out.send());
+        signed_out.unwrap();
+        held.extend(results.into_iter().filter_map(|r| r.unwrap().ok().and_then(|(_, t)| t)));
+        for token in &held {
+            assert!(e.get_tokens(token).await.is_err(), "a refresh token outlived the sign-out");
+        }
+        held.push(e.sign_in("cora").await.unwrap().refresh);
+    }
+}

@@ -4,7 +4,7 @@
 //! from an earlier run could not be verified anyway.
 
 use crate::persist::JsonFile;
-use local_cognito::store::{AuthSession, MemoryStore, RefreshGrant, Store, User, UserExists};
+use local_cognito::store::{AuthSession, Exchange, MemoryStore, RefreshGrant, Store, User, UserExists};
 use std::path::PathBuf;
 
 pub struct SavedUsers {
@@ -79,5 +79,13 @@ impl Store for SavedUsers {
 
     fn origin_revoked(&self, origin_jti: &str) -> bool {
         self.inner.origin_revoked(origin_jti)
+    }
+
+    fn exchange_refresh(
+        &self,
+        token: &str,
+        exchange: &mut Exchange<'_>,
+    ) {
+        self.inner.exchange_refresh(token, exchange)
     }
 }

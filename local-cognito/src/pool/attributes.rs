@@ -5,7 +5,7 @@ use super::UserPool;
 use crate::error::CognitoError;
 use crate::mail::CognitoEmail;
 use crate::store::{AttributeCode, User};
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use std::collections::BTreeMap;
 use triggers::code::OneTimeCode;
 
@@ -45,45 +45,55 @@ impl UserPool {
         attributes: BTreeMap<String, String>,
     ) -> Result<Option<CodeDelivery>, CognitoError> {
         let user = self.user_for_access_token(access_token)?;
-        Self::validate_attribute_names(&attributes)?;
         self.check_writable(attributes.keys())?;
+        Self::validate_attribute_names(&attributes)?;
         let mut merged = user.attributes.clone();
         merged.extend(attributes.clone());
         Self::validate_attribute_names(&merged)?;
-        let new_email = attributes.get("email").filter(|e| user.attributes.get("email") != Some(*e)).cloned();
-        if let Some(email) = &new_email
+        let email = attributes.get("email");
+        if let Some(email) = email
             && triggers::identity::mailbox(email).is_none()
         {
             return Err(CognitoError::invalid_parameter("Invalid email address format."));
         }
-        let verified = user.attributes.get("email_verified").is_some_and(|v| v == "true");
-        let hold = new_email.is_some() && self.config.keep_original_email && verified;
-        if new_email.is_some() {
-            self.check_code_budget(&user)?;
-        }
-        let updated = self
-            .store
+        // Checked and recorded in one write: concurrent calls cannot pass the code limit together.
+        let mut outcome = Ok(None);
+        let now = Utc::now();
+        self.store
             .update_user(&user.username, &mut |u| {
-                for (name, value) in &attributes {
-                    if name == "email" && new_email.is_some() {
-                        if hold {
-                            u.pending_email = Some(value.clone());
-                        } else {
-                            u.attributes.insert("email".into(), value.clone());
-                            u.attributes.insert("email_verified".into(), "false".into());
-                            u.pending_email = None;
+                let new_email = email.filter(|e| u.attributes.get("email") != Some(*e));
+                let code = match new_email {
+                    Some(_) => match Self::new_code(u, "email", now) {
+                        Ok(code) => Some(code),
+                        Err(e) => {
+                            outcome = Err(e);
+                            return;
                         }
-                    } else if name != "email" {
+                    },
+                    None => None,
+                };
+                let verified = u.attributes.get("email_verified").is_some_and(|v| v == "true");
+                for (name, value) in &attributes {
+                    if name != "email" {
                         u.attributes.insert(name.clone(), value.clone());
                     }
                 }
-                u.modified = Utc::now();
+                match new_email {
+                    // Back to the address in force: a pending change is dropped.
+                    None if email.is_some() => u.pending_email = None,
+                    None => {}
+                    Some(new) if self.config.keep_original_email && verified => u.pending_email = Some(new.clone()),
+                    Some(new) => {
+                        u.attributes.insert("email".into(), new.clone());
+                        u.attributes.insert("email_verified".into(), "false".into());
+                        u.pending_email = None;
+                    }
+                }
+                u.modified = now;
+                outcome = Ok(code.map(|code| (Self::code_recipient(u), code)));
             })
             .ok_or_else(CognitoError::user_not_found)?;
-        match new_email {
-            Some(_) => self.send_attribute_code(&updated, "email").map(Some),
-            None => Ok(None),
-        }
+        outcome?.map(|(to, code)| Ok(self.email_code(to, code, "email", now))).transpose()
     }
 
     /// `GetUserAttributeVerificationCode`: a new code to the pending address, or to the current one.
@@ -96,45 +106,52 @@ impl UserPool {
         if attribute != "email" {
             return Err(CognitoError::invalid_parameter(format!("Auto verification not turned on for {attribute}")));
         }
-        self.check_code_budget(&user)?;
-        self.send_attribute_code(&user, attribute)
+        let now = Utc::now();
+        let mut outcome = Err(CognitoError::user_not_found());
+        self.store.update_user(&user.username, &mut |u| {
+            outcome = Self::new_code(u, attribute, now).map(|code| (Self::code_recipient(u), code));
+        });
+        let (to, code) = outcome?;
+        Ok(self.email_code(to, code, attribute, now))
     }
 
     /// `VerifyUserAttribute`: the right code verifies the address (and makes a pending one
-    /// current); a wrong one is `CodeMismatchException`, an old or worn-out one
-    /// `ExpiredCodeException`.
+    /// current); a wrong one is `CodeMismatchException`, an old one `ExpiredCodeException`, one
+    /// with too many wrong answers `LimitExceededException`.
     pub fn verify_user_attribute(&self, access_token: &str, attribute: &str, code: &str) -> Result<(), CognitoError> {
         let user = self.user_for_access_token(access_token)?;
-        let expired =
-            || CognitoError::new("ExpiredCodeException", "Invalid code provided, please request a code again.");
-        let Some(expected) = user.attribute_code.clone().filter(|c| c.attribute == attribute) else {
-            return Err(expired());
-        };
-        if expected.expires_at <= Utc::now() || expected.wrong_answers >= MAX_WRONG_ANSWERS {
-            return Err(expired());
-        }
-        if !OneTimeCode::from_digits(&expected.code).is_some_and(|c| c.matches(code)) {
-            self.store.update_user(&user.username, &mut |u| {
-                if let Some(c) = u.attribute_code.as_mut() {
+        let now = Utc::now();
+        let mut outcome = Err(CognitoError::user_not_found());
+        // Compared and counted in one write: concurrent guesses cannot pass the wrong-answer limit.
+        self.store.update_user(&user.username, &mut |u| {
+            let expired =
+                || CognitoError::new("ExpiredCodeException", "Invalid code provided, please request a code again.");
+            outcome = match u.attribute_code.as_mut().filter(|c| c.attribute == attribute) {
+                None => Err(expired()),
+                Some(c) if c.expires_at <= now => Err(expired()),
+                Some(c) if c.wrong_answers >= MAX_WRONG_ANSWERS => Err(CognitoError::new(
+                    "LimitExceededException",
+                    "Attempt limit exceeded, please try after some time.",
+                )),
+                Some(c) if !OneTimeCode::from_digits(&c.code).is_some_and(|expected| expected.matches(code)) => {
                     c.wrong_answers += 1;
+                    Err(CognitoError::new(
+                        "CodeMismatchException",
+                        "Invalid verification code provided, please try again.",
+                    ))
                 }
-            });
-            return Err(CognitoError::new(
-                "CodeMismatchException",
-                "Invalid verification code provided, please try again.",
-            ));
-        }
-        self.store
-            .update_user(&user.username, &mut |u| {
-                if let Some(pending) = u.pending_email.take() {
-                    u.attributes.insert("email".into(), pending);
+                Some(_) => {
+                    if let Some(pending) = u.pending_email.take() {
+                        u.attributes.insert("email".into(), pending);
+                    }
+                    u.attributes.insert("email_verified".into(), "true".into());
+                    u.attribute_code = None;
+                    u.modified = now;
+                    Ok(())
                 }
-                u.attributes.insert("email_verified".into(), "true".into());
-                u.attribute_code = None;
-                u.modified = Utc::now();
-            })
-            .map(drop)
-            .ok_or_else(CognitoError::user_not_found)
+            };
+        });
+        outcome
     }
 
     /// `DeleteUserAttributes`: only attributes the client may write, never a required one.
@@ -161,36 +178,36 @@ impl UserPool {
         self.admin_delete_user(&user.username)
     }
 
-    fn check_code_budget(&self, user: &User) -> Result<(), CognitoError> {
-        let hour_ago = Utc::now() - Duration::hours(1);
-        if user.codes_sent.iter().filter(|t| **t > hour_ago).count() >= MAX_CODES_PER_HOUR {
+    /// A fresh code kept on the user, if the hourly limit allows one: checked and recorded in the
+    /// caller's single write.
+    fn new_code(user: &mut User, attribute: &str, now: DateTime<Utc>) -> Result<String, CognitoError> {
+        let hour_ago = now - Duration::hours(1);
+        user.codes_sent.retain(|t| *t > hour_ago);
+        if user.codes_sent.len() >= MAX_CODES_PER_HOUR {
             tracing::warn!("attribute verification code refused: the user's hourly limit is spent");
             return Err(CognitoError::new(
                 "LimitExceededException",
                 "Attempt limit exceeded, please try after some time.",
             ));
         }
-        Ok(())
-    }
-
-    /// A fresh code, kept on the user and emailed (as Cognito would) to the address it verifies.
-    fn send_attribute_code(&self, user: &User, attribute: &str) -> Result<CodeDelivery, CognitoError> {
-        let to = user.pending_email.clone().or_else(|| user.attributes.get("email").cloned()).unwrap_or_default();
         let code = crate::confirmation_code();
-        let now = Utc::now();
-        let kept = AttributeCode {
+        user.codes_sent.push(now);
+        user.attribute_code = Some(AttributeCode {
             attribute: attribute.to_string(),
             code: code.clone(),
             expires_at: now + Duration::hours(CODE_TTL_HOURS),
             wrong_answers: 0,
-        };
-        self.store
-            .update_user(&user.username, &mut |u| {
-                u.attribute_code = Some(kept.clone());
-                u.codes_sent.retain(|t| *t > now - Duration::hours(1));
-                u.codes_sent.push(now);
-            })
-            .ok_or_else(CognitoError::user_not_found)?;
+        });
+        Ok(code)
+    }
+
+    /// The address a code verifies: the pending one, else the one in force.
+    fn code_recipient(user: &User) -> String {
+        user.pending_email.clone().or_else(|| user.attributes.get("email").cloned()).unwrap_or_default()
+    }
+
+    /// Emails the code, as Cognito would, and answers where it went.
+    fn email_code(&self, to: String, code: String, attribute: &str, now: DateTime<Utc>) -> CodeDelivery {
         let destination = mail_job::mask_email(&to);
         self.outbox.send(CognitoEmail {
             to,
@@ -200,6 +217,6 @@ impl UserPool {
             sent_at: now,
         });
         tracing::info!("attribute verification code sent");
-        Ok(CodeDelivery { destination, attribute: attribute.to_string() })
+        CodeDelivery { destination, attribute: attribute.to_string() }
     }
 }

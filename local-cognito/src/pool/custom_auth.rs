@@ -130,7 +130,7 @@ impl UserPool {
             // Post-authentication may have changed the user (email_verified): the tokens say so.
             let user = self.store.user(&session.username).ok_or_else(CognitoError::sign_in_failed)?;
             tracing::info!(rounds = session.rounds.len(), "sign-in succeeded: tokens issued");
-            return Ok(AuthStep::Tokens(self.issue_tokens(&user, &client_id, None, true)));
+            return Ok(AuthStep::Tokens(self.issue_tokens(&user, &client_id)));
         }
         if decision["challengeName"].as_str() != Some(triggers::CUSTOM_CHALLENGE) {
             return Err(CognitoError::new("InvalidLambdaResponseException", "Unrecognizable lambda output"));

@@ -58,6 +58,9 @@ impl UserPool {
         if signed_out || self.store.origin_revoked(&claims.origin_jti) {
             return Err(revoked());
         }
+        if !user.enabled {
+            return Err(CognitoError::not_authorized("User is disabled."));
+        }
         Ok(user)
     }
 
