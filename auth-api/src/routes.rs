@@ -30,8 +30,9 @@ fn body<T: DeserializeOwned>(parsed: Result<Json<T>, JsonRejection>) -> Result<T
         // Only serde's "missing field `x`" / "unknown field `x`" quote a field name; other messages
         // quote the value sent (a code typed as a number), which is not echoed back.
         let text = rejection.body_text();
-        let named = text.contains("missing field `") || text.contains("unknown field `");
-        let field = text.split('`').nth(1).filter(|_| named).unwrap_or("body").to_string();
+        let error = text.split_once("target type: ").map_or(text.as_str(), |(_, e)| e);
+        let named = error.strip_prefix("missing field `").or_else(|| error.strip_prefix("unknown field `"));
+        let field = named.and_then(|rest| rest.split('`').next()).unwrap_or("body").to_string();
         ApiError::invalid(&field, format!("The request body is not what this endpoint takes ({field})."))
     })
 }

@@ -70,6 +70,9 @@ impl std::fmt::Debug for User {
 #[derive(Clone)]
 pub struct AuthSession {
     pub username: String,
+    /// The user's `sub` when the sign-in started (empty for an unknown name): tokens go to that
+    /// user only, and only while enabled.
+    pub sub: String,
     pub user_not_found: bool,
     pub client_id: String,
     /// The `session` array the triggers see: `{challengeName, challengeResult, challengeMetadata}`.
@@ -137,11 +140,7 @@ pub trait Store: Send + Sync {
     /// Under one lock, so no revocation can fall between the check and the write: hands `exchange`
     /// the grant (or `None`) and whether its family is revoked; `exchange` may change the grant
     /// and return a new grant to store (a rotation).
-    fn exchange_refresh(
-        &self,
-        token: &str,
-        exchange: &mut Exchange<'_>,
-    );
+    fn exchange_refresh(&self, token: &str, exchange: &mut Exchange<'_>);
 }
 
 #[derive(Default)]
@@ -281,11 +280,7 @@ impl Store for MemoryStore {
         self.tables().revoked_origins.contains(origin_jti)
     }
 
-    fn exchange_refresh(
-        &self,
-        token: &str,
-        exchange: &mut Exchange<'_>,
-    ) {
+    fn exchange_refresh(&self, token: &str, exchange: &mut Exchange<'_>) {
         let mut t = self.tables();
         t.maybe_prune();
         let family_revoked = t.refresh.get(token).is_some_and(|g| t.revoked_origins.contains(&g.origin_jti));
@@ -337,6 +332,7 @@ mod tests {
     fn session(expires_at: DateTime<Utc>) -> AuthSession {
         AuthSession {
             username: "a".into(),
+            sub: String::new(),
             user_not_found: false,
             client_id: "c".into(),
             rounds: vec![],

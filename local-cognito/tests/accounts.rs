@@ -315,6 +315,40 @@ async fn operators_sign_users_out_disable_them_and_users_delete_themselves() {
     let listed = e.client.admin_get_user().user_pool_id(e.pool_id()).username("otto").send().await.unwrap();
     assert!(!listed.enabled());
     e.client.admin_enable_user().user_pool_id(e.pool_id()).username("otto").send().await.unwrap();
+
+    // A sign-in under way when the user is disabled gets no tokens.
+    let started = e
+        .client
+        .initiate_auth()
+        .client_id(e.client_id())
+        .auth_flow(AuthFlowType::CustomAuth)
+        .auth_parameters("USERNAME", "otto")
+        .send()
+        .await
+        .unwrap();
+    let code = e
+        .queue
+        .jobs()
+        .iter()
+        .rev()
+        .find_map(|j| match &j.content {
+            mail_job::MailContent::LoginLink(data) => Some(data.code.clone()),
+            _ => None,
+        })
+        .unwrap();
+    e.client.admin_disable_user().user_pool_id(e.pool_id()).username("otto").send().await.unwrap();
+    let finished = e
+        .client
+        .respond_to_auth_challenge()
+        .client_id(e.client_id())
+        .challenge_name(ChallengeNameType::CustomChallenge)
+        .session(started.session().unwrap())
+        .challenge_responses("USERNAME", "otto")
+        .challenge_responses("ANSWER", code)
+        .send()
+        .await;
+    assert_eq!(failure(finished), ("NotAuthorizedException".into(), "User is disabled.".into()));
+    e.client.admin_enable_user().user_pool_id(e.pool_id()).username("otto").send().await.unwrap();
     let s = e.sign_in("otto").await.unwrap();
     let unknown = e.client.admin_disable_user().user_pool_id(e.pool_id()).username("nobody").send().await;
     assert_eq!(failure(unknown).0, "UserNotFoundException");

@@ -20,17 +20,18 @@ impl UserPool {
         self.check_client(client_id)?;
         // Cognito refuses an oversized name before any trigger runs (and before anything is kept).
         Self::validate_username(username)?;
-        let (username, user_not_found) = match self.store.user(username) {
+        let (username, sub, user_not_found) = match self.store.user(username) {
             Some(user) if !user.enabled => return Err(CognitoError::not_authorized("User is disabled.")),
             Some(user) if user.status == UserStatus::Unconfirmed => {
                 return Err(CognitoError::new("UserNotConfirmedException", "User is not confirmed."));
             }
-            Some(user) => (user.username, false),
-            None if self.config.prevent_user_existence_errors => (username.to_string(), true),
+            Some(user) => (user.username, user.sub, false),
+            None if self.config.prevent_user_existence_errors => (username.to_string(), String::new(), true),
             None => return Err(CognitoError::user_not_found()),
         };
         let session = AuthSession {
             username,
+            sub,
             user_not_found,
             client_id: client_id.to_string(),
             rounds: Vec::new(),
@@ -125,7 +126,16 @@ impl UserPool {
             return Err(CognitoError::sign_in_failed());
         }
         if issue {
-            let user = self.store.user(&session.username).ok_or_else(CognitoError::sign_in_failed)?;
+            // The user the sign-in started for, still there and still enabled (a disable or a
+            // delete during the sign-in ends it).
+            let user = self
+                .store
+                .user(&session.username)
+                .filter(|u| u.sub == session.sub)
+                .ok_or_else(CognitoError::sign_in_failed)?;
+            if !user.enabled {
+                return Err(CognitoError::not_authorized("User is disabled."));
+            }
             self.post_authentication(&user, &client_id, client_metadata).await?;
             // Post-authentication may have changed the user (email_verified): the tokens say so.
             let user = self.store.user(&session.username).ok_or_else(CognitoError::sign_in_failed)?;
