@@ -81,11 +81,7 @@ impl Store for SavedUsers {
         self.inner.origin_revoked(origin_jti)
     }
 
-    fn exchange_refresh(
-        &self,
-        token: &str,
-        exchange: &mut Exchange<'_>,
-    ) {
+    fn exchange_refresh(&self, token: &str, exchange: &mut Exchange<'_>) {
         self.inner.exchange_refresh(token, exchange)
     }
 }
