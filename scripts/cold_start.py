@@ -13,7 +13,9 @@ PutItem on the mailbox, SQS send); before each verify run an item holding the fi
 put, so every run reads it and marks it used (GetItem, PutItem). post-authentication runs against
 a user on moto's Cognito whose address is reset to unverified before each run, so every run takes
 the full path (AdminUpdateUserAttributes, the mailbox's GetItem + PutItem, SQS send). The auth API
-reads nothing from the table for a request without a token.
+reads nothing from the table for a request without a token. mail-feedback applies one SQS record
+holding SES's permanent-bounce event (as EventBridge forwards it): the email's status and the
+mailbox's suppression, each a GetItem + PutItem on moto's table, reset before each run.
 
 Usage: cold_start.py --bin-dir target/release --moto-url URL [--runs N]
 """
@@ -107,6 +109,21 @@ def functions(moto_url):
         used = json.loads(item["state"]["S"])["code"]["used"]
         return used and out["results"][0]["body"]["response"]["answerCorrect"] is True
 
+    feedback_body = (ROOT / "mail-feedback/fixtures/eventbridge_bounce.json").read_text()
+    feedback_pool = "us-east-1_coldstart"
+    detail = json.loads(feedback_body)["detail"]
+    bounced_mailbox = {"pk": {"S": mailbox_key(feedback_pool, detail["bounce"]["bouncedRecipients"][0]["emailAddress"])}}
+    delivery = {"pk": {"S": state_key("passwordless-delivery/v1", feedback_pool, detail["mail"]["tags"]["delivery"][0])}}
+
+    def not_bounced_yet():
+        dynamodb.delete_item(TableName=table, Key=bounced_mailbox)
+        dynamodb.delete_item(TableName=table, Key=delivery)
+
+    def suppressed(out):
+        item = dynamodb.get_item(TableName=table, Key=bounced_mailbox, ConsistentRead=True).get("Item")
+        return out["results"][0]["body"]["batchItemFailures"] == [] and item is not None \
+            and json.loads(item["state"]["S"]).get("undeliverable") is not None
+
     return [
         ("define-auth-challenge", fixture("define_empty_session.json"), ["MAX_ATTEMPTS=3"], None, None),
         ("create-auth-challenge", create_event,
@@ -118,6 +135,8 @@ def functions(moto_url):
          aws + [f"MAIL_QUEUE_URL={queue_url}", "SIGN_IN_URL=https://app.example.com/login",
                 f"AUTH_STATE_TABLE={table}"], unverified, verified_and_welcomed),
         ("mailer", mailer_event(), aws + ["MAIL_FROM=Acme <no-reply@acme.example>"], None, None),
+        ("mail-feedback", {"Records": [sqs_record("f1", feedback_body)]},
+         aws + [f"AUTH_STATE_TABLE={table}", f"COGNITO_USER_POOL_ID={feedback_pool}"], not_bounced_yet, suppressed),
         ("auth-api", function_url_event("GET", "/me"),
          aws + ["COGNITO_CLIENT_ID=local0client0id00000000000", "COGNITO_USER_POOL_ID=us-east-1_localpool",
                 f"AUTH_STATE_TABLE={table}"],

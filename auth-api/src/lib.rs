@@ -1,4 +1,4 @@
-//! The auth API apps call: `POST /signup`, `POST /login`, `POST /resend`, `POST /verify-login`, `GET /me`,
+//! The auth API apps call: `POST /signup`, `POST /login`, `GET /login/status`, `POST /resend`, `POST /verify-login`, `GET /me`,
 //! `POST /refresh`, `POST /logout`, over Cognito's CUSTOM_AUTH through
 //! `aws-sdk-cognitoidentityprovider` (AWS, or `local-cognito` through `AWS_ENDPOINT_URL*`).
 //!
@@ -8,6 +8,7 @@
 
 pub mod config;
 pub mod cookies;
+pub mod deliveries;
 pub mod error;
 pub mod idp;
 pub mod input;
@@ -20,6 +21,7 @@ pub mod sign_outs;
 use axum::Router;
 use axum::routing::{get, post};
 use config::ApiConfig;
+use deliveries::{Deliveries, StoredDeliveries};
 use idp::IdentityProvider;
 use keys::KeyCache;
 use sign_outs::{SignOuts, StoredSignOuts};
@@ -31,6 +33,8 @@ pub struct AppState {
     pub idp: Arc<dyn IdentityProvider>,
     pub keys: Arc<KeyCache>,
     pub sign_outs: Arc<dyn SignOuts>,
+    /// Which email each sign-in waits for, and its delivery status (`GET /login/status`).
+    pub deliveries: Arc<dyn Deliveries>,
 }
 
 impl AppState {
@@ -39,7 +43,8 @@ impl AppState {
     pub fn new(config: ApiConfig, idp: Arc<dyn IdentityProvider>) -> Self {
         let keys = KeyCache::new(config.jwks_url(), config.issuer.clone(), config.client_id.clone());
         let sign_outs = Arc::new(StoredSignOuts::in_memory(config.user_pool_id.clone()));
-        AppState { config: Arc::new(config), idp, keys: Arc::new(keys), sign_outs }
+        let deliveries = Arc::new(StoredDeliveries::in_memory(config.user_pool_id.clone()));
+        AppState { config: Arc::new(config), idp, keys: Arc::new(keys), sign_outs, deliveries }
     }
 
     /// The API's own origin, when the process learns it only once it listens (the local server).
@@ -52,6 +57,13 @@ impl AppState {
         self.sign_outs = sign_outs;
         self
     }
+
+    /// Delivery statuses read from the store the triggers and mail-feedback write (the table in
+    /// Lambda, the local stack's shared memory store).
+    pub fn with_deliveries(mut self, deliveries: Arc<dyn Deliveries>) -> Self {
+        self.deliveries = deliveries;
+        self
+    }
 }
 
 /// The API's routes at the root (a Lambda Function URL or the local server); the local stack
@@ -60,6 +72,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/signup", post(routes::signup))
         .route("/login", post(routes::login))
+        .route("/login/status", get(routes::login_status))
         .route("/resend", post(routes::resend))
         .route("/verify-login", post(routes::verify_login))
         .route("/me", get(routes::me))
@@ -71,13 +84,14 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// The production wiring: configuration from the environment (`AUTH_STATE_TABLE` included: the
-/// sign-outs), the SDK clients with explicit timeouts.
+/// sign-outs and the delivery statuses), the SDK clients with explicit timeouts.
 pub async fn from_env(env: &lambda_support::Env) -> Result<AppState, lambda_support::ConfigError> {
     let config = ApiConfig::from_env(env)?;
     let table = triggers::auth_state::store::table_from_env(env)?;
     let sdk = lambda_support::sdk_config(idp::TIMEOUTS).await;
     let idp = idp::CognitoIdp::new(aws_sdk_cognitoidentityprovider::Client::new(&sdk), config.client_id.clone());
     let store = triggers::auth_state::store::DynamoStore::from_sdk(&sdk, table);
-    let sign_outs = Arc::new(StoredSignOuts::new(store, config.user_pool_id.clone()));
-    Ok(AppState::new(config, Arc::new(idp)).with_sign_outs(sign_outs))
+    let sign_outs = Arc::new(StoredSignOuts::new(store.clone(), config.user_pool_id.clone()));
+    let deliveries = Arc::new(StoredDeliveries::new(store, config.user_pool_id.clone()));
+    Ok(AppState::new(config, Arc::new(idp)).with_sign_outs(sign_outs).with_deliveries(deliveries))
 }

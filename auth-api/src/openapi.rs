@@ -9,9 +9,10 @@ use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
 /// Every route the router serves, as (method, path): the description must list exactly these.
-pub const ROUTES: [(&str, &str); 8] = [
+pub const ROUTES: [(&str, &str); 9] = [
     ("post", "/signup"),
     ("post", "/login"),
+    ("get", "/login/status"),
     ("post", "/resend"),
     ("post", "/verify-login"),
     ("get", "/me"),
@@ -131,6 +132,33 @@ pub struct SignedIn {
     pub tokens: Option<TokenSet>,
 }
 
+/// Where the email a sign-in waits for is: `queued` (not yet accepted by SES), `sent` (accepted),
+/// `delayed` (the receiving server has not taken it yet), `delivered` (it has), `bounced` (it will
+/// not arrive: check the address), `complained` (marked as spam: no more email goes there).
+#[derive(ToSchema)]
+pub struct LoginStatus {
+    #[schema(example = "delivered")]
+    pub status: DeliveryStatusName,
+    /// When it got this status (RFC 3339).
+    pub at: String,
+    /// Nothing later changes it: stop polling.
+    #[serde(rename = "final")]
+    pub is_final: bool,
+    /// For `bounced`: `permanent_bounce`, `suppressed` (an earlier bounce or complaint), `rejected`.
+    pub reason: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatusName {
+    Queued,
+    Sent,
+    Delayed,
+    Delivered,
+    Bounced,
+    Complained,
+}
+
 #[derive(ToSchema)]
 pub struct Me {
     /// The verified ID token's claims.
@@ -151,10 +179,13 @@ pub struct Me {
         crate::routes::verify_login,
         crate::routes::me,
         crate::routes::refresh,
+        crate::routes::login_status,
         crate::routes::logout,
         crate::routes::openapi_json,
     ),
     components(schemas(
+        LoginStatus,
+        DeliveryStatusName,
         ErrorBody,
         ErrorCode,
         SignedUp,

@@ -119,6 +119,7 @@ pub async fn login(
     let step = state.idp.start_sign_in(username).await.map_err(|e| ApiError::from_sign_in(&e))?;
     // define never issues tokens on an empty session; anything else is a broken pool.
     let Step::Challenge(challenge) = step else { return Err(unexpected_tokens()) };
+    remember(&state, username, &challenge).await;
     tracing::info!("sign-in started");
     Ok(Json(challenge_fields(&state, &challenge)).into_response())
 }
@@ -137,6 +138,7 @@ pub async fn resend(
     let username = input::username(&b.username)?;
     let step = state.idp.resend(username, input::session(&b.session)?).await.map_err(|e| ApiError::from_sign_in(&e))?;
     let Step::Challenge(challenge) = step else { return Err(unexpected_tokens()) };
+    remember(&state, username, &challenge).await;
     let p = &challenge.parameters;
     let retry_after = p.get("retryAfter").and_then(|r| r.parse::<i64>().ok()).unwrap_or(60);
     let with_challenge = |e: ApiError| e.with_fields(challenge_fields(&state, &challenge));
@@ -182,6 +184,7 @@ pub async fn verify_login(
             // the trigger has just emailed a new one and this link cannot work.
             let step = state.idp.start_sign_in(username).await.map_err(|e| ApiError::from_sign_in(&e))?;
             let Step::Challenge(challenge) = step else { return Err(unexpected_tokens()) };
+            remember(&state, username, &challenge).await;
             if sent_email(&challenge) {
                 tracing::info!("link for a dead code: a new email went out");
                 return Err(link_expired(&state, &challenge));
@@ -190,6 +193,9 @@ pub async fn verify_login(
         }
     };
     let step = state.idp.answer(username, &session, code).await.map_err(|e| ApiError::from_sign_in(&e))?;
+    if let Step::Challenge(challenge) = &step {
+        remember(&state, username, challenge).await;
+    }
     match step {
         Step::Challenge(challenge) if from_link => {
             tracing::info!("link for an older code");
@@ -220,6 +226,62 @@ pub async fn verify_login(
             Ok((jar, Json(answer)).into_response())
         }
     }
+}
+
+/// Keeps, with the challenge's session, which email it waits for (for `GET /login/status`). A
+/// failure costs only the status, never the sign-in.
+async fn remember(state: &AppState, username: &str, challenge: &Challenge) {
+    let Some(delivery) = challenge.parameters.get("delivery") else { return };
+    let now = chrono::Utc::now().timestamp();
+    let until = challenge
+        .parameters
+        .get("expiresAt")
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map_or(now + state.config.code_ttl_seconds, |t| t.timestamp())
+        .max(now + 60);
+    if let Err(e) = state.deliveries.remember(&challenge.session, username, delivery, now, until).await {
+        tracing::error!(error = %e, "the sign-in's email was not recorded; its status will not be shown");
+    }
+}
+
+/// The header `GET /login/status` reads the sign-in's session from (never a URL: a session must
+/// not reach access logs).
+pub const SESSION_HEADER: &str = "x-sign-in-session";
+
+/// The delivery status of the email this sign-in waits for, authorised by its session alone.
+#[utoipa::path(get, path = "/login/status",
+    params(("X-Sign-In-Session" = String, Header, description = "the `session` of the sign-in, as the last answer gave it")),
+    responses((status = 200, body = crate::openapi::LoginStatus),
+        (status = 401, description = "session_expired: no sign-in with this session is waiting for an email", body = ErrorBody),
+        (status = 502, description = "upstream_error", body = ErrorBody)))]
+pub async fn login_status(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let expired = || {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "session_expired",
+            "This sign-in is over. Ask for a new email to sign in.",
+        )
+    };
+    let session = headers.get(SESSION_HEADER).and_then(|h| h.to_str().ok()).filter(|s| !s.is_empty());
+    let session = session.ok_or_else(expired)?;
+    let now = chrono::Utc::now().timestamp();
+    let status = state.deliveries.status(session, now).await.map_err(|e| {
+        tracing::error!(error = %e, "delivery status not readable");
+        ApiError::new(StatusCode::BAD_GATEWAY, "upstream_error", "The email's status cannot be read right now.")
+    })?;
+    let status = status.ok_or_else(expired)?;
+    let at = chrono::DateTime::from_timestamp(status.at, 0).unwrap_or_default();
+    let mut answer = json!({
+        "status": status.status.as_str(),
+        "at": at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "final": status.status.is_final(),
+    });
+    if let Some(reason) = status.reason {
+        answer["reason"] = json!(reason);
+    }
+    let mut response = Json(answer).into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+    Ok(response)
 }
 
 /// A link that can no longer sign anyone in (used, expired, or replaced by a newer email). The

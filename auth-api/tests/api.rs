@@ -2,6 +2,7 @@
 //! to local-cognito on a loopback port (real triggers, emails kept in memory).
 
 use auth_api::config::ApiConfig;
+use auth_api::deliveries::StoredDeliveries;
 use auth_api::idp::{CognitoIdp, IdentityProvider, IdpError, NewUser, Step, Tokens};
 use auth_api::{AppState, router};
 use axum::body::Body;
@@ -23,6 +24,8 @@ const APP: &str = "https://app.example";
 struct Api {
     app: axum::Router,
     queue: MemoryMailQueue,
+    /// The auth state the triggers and the API share (as the table in AWS).
+    state: triggers::auth_state::store::MemoryStore,
     _pool: Arc<UserPool>,
 }
 
@@ -47,7 +50,8 @@ async fn api_with(session_ttl: i64, vars: &[(&str, &str)]) -> Api {
     let mut pairs = vec![("MAIL_QUEUE_URL", "memory"), ("LOGIN_URL", "http://localhost:4000/verify-login")];
     pairs.extend_from_slice(vars);
     let env = Env::from_pairs(pairs);
-    let triggers = InProcessTriggers::from_env(&env, queue.clone()).unwrap();
+    let state = triggers::auth_state::store::MemoryStore::new();
+    let triggers = InProcessTriggers::with_store(&env, queue.clone(), state.clone()).unwrap();
     let pool = local_cognito::spawn(
         |c| c.session_ttl = chrono::Duration::seconds(session_ttl),
         Arc::new(MemoryStore::default()),
@@ -64,7 +68,9 @@ async fn api_with(session_ttl: i64, vars: &[(&str, &str)]) -> Api {
     ]))
     .unwrap();
     let idp = CognitoIdp::new(testkit::cognito::client(&pool.config.endpoint).await, config.client_id.clone());
-    Api { app: router(AppState::new(config, Arc::new(idp))), queue, _pool: pool }
+    let deliveries = Arc::new(StoredDeliveries::new(state.clone(), config.user_pool_id.clone()));
+    let app = router(AppState::new(config, Arc::new(idp)).with_deliveries(deliveries));
+    Api { app, queue, state, _pool: pool }
 }
 
 async fn api() -> Api {
@@ -593,4 +599,50 @@ async fn malformed_bodies_get_the_apis_error_and_never_have_their_values_echoed(
         let body: Value = serde_json::from_slice(&bytes).expect("a JSON error");
         assert_eq!(body["error"], "invalid_request", "{path}");
     }
+}
+
+#[tokio::test]
+async fn the_sign_in_session_and_only_it_reads_its_emails_delivery_status() {
+    use triggers::auth_state::delivery::{self, DeliveryStatus};
+    use triggers::auth_state::store::{StateKey, update};
+    let api = api().await;
+    api.post("/signup", json!({"username": "stella", "email": "stella@example.com"})).await;
+    let login = api.post("/login", json!({"username": "stella"})).await;
+    let session = login.body["session"].as_str().unwrap().to_string();
+    let status = |session: String| {
+        let app = api.app.clone();
+        async move { call(&app, "GET", "/login/status", None, &[("x-sign-in-session", session.as_str())]).await }
+    };
+    let queued = status(session.clone()).await;
+    assert_eq!((queued.status, queued.body["status"].as_str()), (StatusCode::OK, Some("queued")), "{}", queued.body);
+    assert_eq!(queued.body["final"], false);
+
+    // mail-feedback's writes, as SES's events would make them (by the job's delivery id).
+    let job = api.queue.jobs().last().unwrap().clone();
+    let id = job.delivery.expect("the job carries its delivery id").as_str().to_string();
+    let key = StateKey::delivery("us-east-1_localpool", &id);
+    update(&api.state, &key, |s| delivery::advance(s, DeliveryStatus::Bounced, 1, Some("permanent_bounce")))
+        .await
+        .unwrap();
+    let bounced = status(session.clone()).await;
+    assert_eq!(
+        (bounced.body["status"].as_str(), bounced.body["reason"].as_str(), bounced.body["final"].as_bool()),
+        (Some("bounced"), Some("permanent_bounce"), Some(true))
+    );
+
+    // A wrong code's new session still reads the same email.
+    let wrong = api.post("/verify-login", json!({"username": "stella", "session": session, "code": "00000000"})).await;
+    assert_eq!(status(wrong.body["session"].as_str().unwrap().into()).await.body["status"], "bounced");
+
+    // Nothing else authorises it: no header, another string, the username.
+    let none = call(&api.app, "GET", "/login/status", None, &[]).await;
+    assert_eq!((none.status.as_u16(), none.body["error"].as_str()), (401, Some("session_expired")));
+    for other in ["not-a-session", "stella", id.as_str()] {
+        assert_eq!(status(other.into()).await.status, StatusCode::UNAUTHORIZED, "{other}");
+    }
+
+    // An unknown name's sign-in reads like a real one's at first.
+    let unknown = api.post("/login", json!({"username": "nobody-here"})).await;
+    let first = status(unknown.body["session"].as_str().unwrap().into()).await;
+    assert_eq!((first.status, first.body["status"].as_str()), (StatusCode::OK, Some("queued")));
 }

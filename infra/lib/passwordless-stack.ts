@@ -12,6 +12,7 @@ import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { DeliveryFeedback } from './delivery-feedback.ts';
 
 /** Everything an operator chooses at deploy time (see the README's "Deploy" section). */
 export interface PasswordlessProps extends StackProps {
@@ -97,6 +98,8 @@ export const DEFAULTS = {
 /** Cognito waits 5 s for a trigger; leave a second for its own overhead. */
 export const TRIGGER_TIMEOUT = Duration.seconds(4);
 export const MAILER_TIMEOUT = Duration.seconds(30);
+/** A feedback batch is at most ten records of two or three small table writes each. */
+export const FEEDBACK_TIMEOUT = Duration.seconds(20);
 /** The auth API's SDK gives up on Cognito after 20 s (a sign-in step runs up to three triggers). */
 export const AUTH_API_TIMEOUT = Duration.seconds(25);
 /** The namespace of the functions' Embedded Metric Format metrics (lambda-support/src/metrics.rs). */
@@ -404,12 +407,24 @@ export class PasswordlessStack extends Stack {
         allowedOrigins: props.apiAllowedOrigins,
         allowCredentials: true,
         allowedMethods: [lambda.HttpMethod.GET, lambda.HttpMethod.POST],
-        allowedHeaders: ['content-type'],
+        allowedHeaders: ['content-type', 'x-sign-in-session'],
         maxAge: Duration.hours(1),
       } : undefined,
     });
 
-    this.operations(alarmTopic, mailer, [preSignUp, define, create, verify, postAuthentication, authApi], props);
+    // Delivery feedback (issue 17): SES's events → EventBridge → the feedback queue → mail-feedback,
+    // which writes each email's status and each mailbox's suppression to the auth-state table.
+    const mailFeedback = fn('MailFeedback', 'mail-feedback', FEEDBACK_TIMEOUT, {
+      AUTH_STATE_TABLE: this.authStateTable.tableName,
+      COGNITO_USER_POOL_ID: this.userPool.userPoolId,
+    });
+    const feedback = new DeliveryFeedback(this, 'DeliveryFeedback', {
+      configurationSet, table: this.authStateTable, handler: mailFeedback, alarmTopic, metricsNamespace: METRICS_NAMESPACE,
+    });
+    new CfnOutput(this, 'FeedbackQueueUrl', { value: feedback.queue.queueUrl });
+
+    this.operations(alarmTopic, mailer, [preSignUp, define, create, verify, postAuthentication, authApi, mailFeedback], props,
+      feedback.widgets());
 
     new CfnOutput(this, 'AuthApiUrl', { value: authApiUrl.url });
     new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
@@ -423,7 +438,8 @@ export class PasswordlessStack extends Stack {
    * pipeline. The custom metrics come from the functions' Embedded Metric Format lines (namespace
    * `Passwordless`, each also without dimensions, which is what the alarms watch).
    */
-  private operations(topic: sns.ITopic, mailer: lambda.Function, others: lambda.Function[], props: PasswordlessProps): void {
+  private operations(topic: sns.ITopic, mailer: lambda.Function, others: lambda.Function[], props: PasswordlessProps,
+    feedbackRow: cloudwatch.IWidget[]): void {
     const custom = (metricName: string, statistic = 'Sum', period = Duration.minutes(5)) => new cloudwatch.Metric({
       namespace: METRICS_NAMESPACE, metricName, statistic, period,
     });
@@ -491,6 +507,7 @@ export class PasswordlessStack extends Stack {
           graph('Mailer', [mailer.metricErrors(), mailer.metricThrottles()], [mailer.metricDuration({ statistic: 'p99' })]),
           graph('Functions: errors', others.map((f) => f.metricErrors())),
         ],
+        feedbackRow,
       ],
     });
   }

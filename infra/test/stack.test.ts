@@ -11,9 +11,10 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { parametersFromContext } from '../lib/parameters.ts';
 import { MAILER_TIMEOUT, MAX_RECEIVE_COUNT, PasswordlessStack, mailerConcurrency } from '../lib/passwordless-stack.ts';
+import { FEEDBACK_DETAIL_TYPES } from '../lib/delivery-feedback.ts';
 
 const BINARIES = ['define-auth-challenge', 'create-auth-challenge', 'verify-auth-challenge', 'pre-sign-up',
-  'post-authentication', 'mailer', 'auth-api'];
+  'post-authentication', 'mailer', 'mail-feedback', 'auth-api'];
 
 function standInAssets(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lambda-assets-'));
@@ -108,9 +109,10 @@ test('the mail queue is encrypted, TLS-only, with a dead-letter queue and room f
     RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: MAX_RECEIVE_COUNT },
   });
   template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
-  assert.equal(ofType('AWS::SQS::Queue').length, 2);
+  // The mail queue and the feedback queue, each with its dead-letter queue: all TLS-only.
+  assert.equal(ofType('AWS::SQS::Queue').length, 4);
   const policies = ofType('AWS::SQS::QueuePolicy').map(([, r]) => r.Properties.PolicyDocument.Statement).flat();
-  assert.equal(policies.filter((s: any) => s.Effect === 'Deny' && s.Condition?.Bool?.['aws:SecureTransport'] === 'false').length, 2);
+  assert.equal(policies.filter((s: any) => s.Effect === 'Deny' && s.Condition?.Bool?.['aws:SecureTransport'] === 'false').length, 4);
 });
 
 test('the mailer consumes the queue with partial batch responses and bounded concurrency', () => {
@@ -149,7 +151,8 @@ test('every function is Rust on provided.al2023 arm64 with JSON logs, a log leve
     assert.equal(p.LoggingConfig.LogFormat, 'JSON', id);
     assert.equal(p.LoggingConfig.ApplicationLogLevel, 'INFO', id);
     assert.ok(p.LoggingConfig.LogGroup, `${id} logs to its own group`);
-    if (!id.startsWith('Mailer') && !id.startsWith('AuthApi')) assert.ok(p.Timeout <= 5, `${id}: Cognito waits 5 s`);
+    const trigger = !['Mailer', 'MailFeedback', 'AuthApi'].some((name) => id.startsWith(name));
+    if (trigger) assert.ok(p.Timeout <= 5, `${id}: Cognito waits 5 s`);
   }
   for (const [id, { Properties: p }] of ofType('AWS::Logs::LogGroup')) {
     assert.equal(p.RetentionInDays, 30, id);
@@ -395,6 +398,68 @@ test('alarms watch what loses or delays email, all to the SNS topic, and one das
     'CodesKilled', 'GuessBackoffRefusals', 'DeadCodesInARow', 'AddressBudgetRefusals']) {
     assert.ok(body.includes(metric), `the dashboard shows ${metric}`);
   }
+});
+
+test('SES publishes every delivery event to EventBridge, and a rule takes them to an encrypted TLS-only queue', () => {
+  template.hasResourceProperties('AWS::SES::ConfigurationSet', {
+    SuppressionOptions: { SuppressedReasons: Match.arrayEquals(['BOUNCE', 'COMPLAINT']) },
+  });
+  const destination = ofType('AWS::SES::ConfigurationSetEventDestination')[0][1].Properties.EventDestination;
+  assert.deepEqual([...destination.MatchingEventTypes].sort(),
+    ['bounce', 'complaint', 'delivery', 'deliveryDelay', 'reject', 'renderingFailure', 'send']);
+  assert.match(JSON.stringify(destination.EventBridgeDestination.EventBusArn), /event-bus\/default/);
+  const rule = ofType('AWS::Events::Rule')[0][1].Properties;
+  assert.deepEqual(rule.EventPattern.source, ['aws.ses']);
+  assert.deepEqual(rule.EventPattern['detail-type'], FEEDBACK_DETAIL_TYPES);
+  assert.ok(rule.EventPattern.detail.mail.tags['ses:configuration-set'], 'only this configuration set');
+  const [queueId, queue] = ofType('AWS::SQS::Queue').find(([id]) => id.includes('FeedbackQueue'))!;
+  assert.equal(queue.Properties.SqsManagedSseEnabled, true);
+  assert.ok(queue.Properties.RedrivePolicy.deadLetterTargetArn, 'a dead-letter queue');
+  assert.match(JSON.stringify(rule.Targets[0].Arn), new RegExp(queueId));
+  const policy = ofType('AWS::SQS::QueuePolicy').map(([, p]) => JSON.stringify(p.Properties))
+    .find((p) => p.includes(queueId) && p.includes('events.amazonaws.com'));
+  assert.ok(policy && policy.includes('aws:SecureTransport'), 'EventBridge may send; TLS only');
+});
+
+test('mail-feedback consumes the feedback queue and may only read and write the auth state table', () => {
+  const id = functionId('mail-feedback');
+  const env = resources[id].Properties.Environment.Variables;
+  assert.ok(env.AUTH_STATE_TABLE && env.COGNITO_USER_POOL_ID);
+  template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+    FunctionName: { Ref: id }, FunctionResponseTypes: ['ReportBatchItemFailures'], BatchSize: 10,
+  });
+  const role = resources[id].Properties.Role['Fn::GetAtt'][0];
+  const actions = ofType('AWS::IAM::Policy')
+    .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(role))
+    .flatMap(([, p]) => p.Properties.PolicyDocument.Statement.flatMap((st: any) => [st.Action].flat()));
+  assert.deepEqual([...new Set(actions.filter((a: string) => a.startsWith('dynamodb:')))].sort(),
+    ['dynamodb:GetItem', 'dynamodb:PutItem']);
+  assert.ok(!actions.some((a: string) => a.startsWith('ses:') || a.startsWith('cognito')), 'nothing but the table and its queue');
+});
+
+test('alarms fire at half the rates SES reviews accounts at, and on feedback dead letters', () => {
+  const alarms = ofType('AWS::CloudWatch::Alarm').map(([id, a]) => [id, a.Properties] as const);
+  const byId = (part: string) => alarms.find(([id]) => id.includes(part))![1];
+  const bounce = byId('BounceRateAlarm');
+  assert.equal(bounce.Threshold, 2);
+  assert.equal(bounce.ComparisonOperator, 'GreaterThanThreshold');
+  assert.match(JSON.stringify(bounce.Metrics), /SesBounces/);
+  assert.match(JSON.stringify(bounce.Metrics), /"Period":86400/);
+  const complaint = byId('ComplaintRateAlarm');
+  assert.equal(complaint.Threshold, 0.05);
+  assert.match(JSON.stringify(complaint.Metrics), /SesComplaints/);
+  assert.equal(byId('FeedbackDeadLetterAlarm').Threshold, 1);
+  for (const part of ['BounceRateAlarm', 'ComplaintRateAlarm', 'FeedbackDeadLetterAlarm']) {
+    assert.match(JSON.stringify(byId(part).AlarmActions), /ops-alerts/, part);
+  }
+  const dashboard = JSON.stringify(ofType('AWS::CloudWatch::Dashboard')[0][1].Properties.DashboardBody);
+  for (const title of ['SES events', 'Bounce and complaint rates', 'Feedback queue']) assert.ok(dashboard.includes(title), title);
+});
+
+test('the auth API lets browsers send the sign-in session header its status endpoint reads', () => {
+  synth({ apiAllowedOrigins: 'https://app.example.com' }).template.hasResourceProperties('AWS::Lambda::Url', {
+    Cors: Match.objectLike({ AllowHeaders: Match.arrayWith(['x-sign-in-session']) }),
+  });
 });
 
 test('cdk-nag AwsSolutions checks pass, and every acknowledgement has a reason', () => {

@@ -270,3 +270,31 @@ test('the developer pages answer and are accessible', async () => {
 test('no page logged a console error', () => {
   assert.deepEqual(consoleErrors, []);
 });
+
+test('the sign-in page says live what became of the email: delivered, or refused with advice', async () => {
+  const { context, page } = await person();
+  const user = newUser();
+  await signUp(page, user);
+  await askForEmail(page, user);
+  await page.getByRole('status').filter({ hasText: 'Delivered to your mail provider' }).waitFor();
+  await noSeriousViolations(page, 'check-your-email step, delivered');
+
+  // SES's mailbox simulator: mail to bounce@ bounces, and the person waiting is told at once.
+  const bouncing = { username: `bouncer-${Date.now() % 100000}`, email: 'bounce@simulator.amazonses.com' };
+  const { page: other } = await person();
+  await signUp(other, bouncing);
+  await other.getByLabel('Username').fill(bouncing.username);
+  await other.getByRole('button', { name: 'Email me a sign-in link' }).click();
+  await other.getByRole('status').filter({ hasText: 'Your mail provider refused the email: check the address on your account.' }).waitFor();
+  await noSeriousViolations(other, 'check-your-email step, bounced');
+  await other.screenshot({ path: `${SHOTS}/local-stack-bounced.png` });
+
+  // The inbox lists each message's events; /dev/queue shows the feedback queue.
+  await other.goto(`${origin}/inbox`);
+  await other.getByRole('button', { name: new RegExp(`^Sign in to ${APP.replace(/[()]/g, '\\$&')}`) }).first().click();
+  await other.locator('#v-events').filter({ hasText: 'Bounce: Permanent (General)' }).waitFor();
+  await other.goto(`${origin}/dev/queue`);
+  await other.getByRole('heading', { name: 'Feedback queue' }).waitFor();
+  assert.ok(Number(await other.locator('#feedback-applied').textContent()) >= 4, 'Send+Delivery, Send+Bounce applied');
+  await context.close();
+});

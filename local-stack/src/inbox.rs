@@ -25,6 +25,21 @@ pub struct InboxMessage {
     pub template: String,
     pub locale: String,
     pub received_at: DateTime<Utc>,
+    /// What SES would report about this email (the mailbox simulator's events, issue 17), oldest
+    /// first; none for Cognito's own emails.
+    #[serde(default)]
+    pub events: Vec<InboxEvent>,
+}
+
+/// One SES event about an inbox message, as the inbox page lists it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct InboxEvent {
+    /// SES's `eventType`: `Send`, `Delivery`, `Bounce`, `Complaint`, …
+    pub event: String,
+    /// `Permanent (General)` for a bounce, empty otherwise.
+    #[serde(default)]
+    pub detail: String,
+    pub at: DateTime<Utc>,
 }
 
 #[derive(Default)]
@@ -42,6 +57,9 @@ pub struct Inbox {
     file: Option<PathBuf>,
     /// While set, every send fails as a throttled SES would (transient): to watch retries.
     throttled: Arc<std::sync::atomic::AtomicBool>,
+    /// Where SES's events about each email go (the local feedback queue), as SES's configuration
+    /// set would publish them; `None`: no events (the stack with `--aws` gets SES's own).
+    feedback: Option<crate::queue::LocalQueue>,
 }
 
 impl Inbox {
@@ -60,7 +78,14 @@ impl Inbox {
         let next = list.iter().filter_map(|m| m.id.trim_start_matches('m').parse::<u64>().ok()).max().unwrap_or(0) + 1;
         list.drain(..list.len().saturating_sub(KEPT));
         let messages = Messages { list, next, lines };
-        Ok(Inbox { messages: Arc::new(Mutex::new(messages)), file, throttled: Arc::default() })
+        Ok(Inbox { messages: Arc::new(Mutex::new(messages)), file, throttled: Arc::default(), feedback: None })
+    }
+
+    /// Plays SES's mailbox simulator: every email sent here produces the events SES documents
+    /// for its address ([`mail_feedback::simulator`]) on `queue`, and lists them on the message.
+    pub fn with_feedback(mut self, queue: crate::queue::LocalQueue) -> Self {
+        self.feedback = Some(queue);
+        self
     }
 
     /// Makes every send fail transiently (as SES throttling past the SDK's retries) until called
@@ -83,18 +108,43 @@ impl EmailSender for Inbox {
             return Err(SendError::transient("local inbox throttled (TooManyRequestsException)"));
         }
         let tag = |name: &str| email.tags.iter().find(|(k, _)| k == name).map_or(String::new(), |(_, v)| v.clone());
-        self.keep(|id| InboxMessage {
-            id,
-            to: email.to.to_header(),
-            from: email.from.clone(),
-            subject: email.subject.clone(),
-            text: email.text.clone(),
-            html: email.html.clone(),
-            template: tag("template"),
-            locale: tag("locale"),
-            received_at: Utc::now(),
-        })
-        .map_err(|e| SendError::transient(format!("inbox not saved: {e}")))
+        let now = Utc::now();
+        let mut published = Vec::new();
+        let id = self
+            .keep(|id| {
+                let events = match &self.feedback {
+                    Some(_) => mail_feedback::simulator::events(&mail_feedback::simulator::Sent {
+                        message_id: &id,
+                        from: &email.from,
+                        to: email.to.address.as_str(),
+                        tags: &email.tags,
+                        configuration_set: email.configuration_set.as_deref(),
+                        at: now,
+                    }),
+                    None => Vec::new(),
+                };
+                let listed = events.iter().map(listed_event).collect();
+                published = events;
+                InboxMessage {
+                    id,
+                    to: email.to.to_header(),
+                    from: email.from.clone(),
+                    subject: email.subject.clone(),
+                    text: email.text.clone(),
+                    html: email.html.clone(),
+                    template: tag("template"),
+                    locale: tag("locale"),
+                    received_at: now,
+                    events: listed,
+                }
+            })
+            .map_err(|e| SendError::transient(format!("inbox not saved: {e}")))?;
+        if let Some(queue) = &self.feedback {
+            for event in published {
+                queue.send(event.to_string(), now);
+            }
+        }
+        Ok(id)
     }
 }
 
@@ -116,6 +166,7 @@ impl local_cognito::mail::CognitoMail for Inbox {
             template: format!("cognito:{}", email.purpose),
             locale: "en".into(),
             received_at: email.sent_at,
+            events: Vec::new(),
         });
         if let Err(e) = kept {
             tracing::error!(error = %e, "Cognito's email not kept in the inbox");
@@ -149,6 +200,24 @@ impl Inbox {
         }
         Ok(id)
     }
+}
+
+/// An EventBridge-wrapped SES event as the inbox lists it.
+fn listed_event(event: &serde_json::Value) -> InboxEvent {
+    let detail = &event["detail"];
+    let kind = detail["eventType"].as_str().unwrap_or("?").to_string();
+    let bounce = &detail["bounce"];
+    let at = ["delivery", "bounce", "complaint"]
+        .iter()
+        .find_map(|s| detail[*s]["timestamp"].as_str())
+        .or(detail["mail"]["timestamp"].as_str())
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map_or_else(Utc::now, |t| t.with_timezone(&Utc));
+    let detail = match (bounce["bounceType"].as_str(), bounce["bounceSubType"].as_str()) {
+        (Some(t), Some(sub)) => format!("{t} ({sub})"),
+        _ => String::new(),
+    };
+    InboxEvent { event: kind, detail, at }
 }
 
 fn read_lines(path: &Path) -> std::io::Result<Vec<InboxMessage>> {

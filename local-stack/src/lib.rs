@@ -16,7 +16,7 @@ use axum::Router;
 use inbox::Inbox;
 use lambda_support::Env;
 use local_cognito::store::{MemoryStore, Store};
-use local_cognito::triggers::{InProcessTriggers, in_process_triggers};
+use local_cognito::triggers::InProcessTriggers;
 use local_cognito::{PoolConfig, UserPool};
 use mailer::batch::Mailer;
 use mailer::config::MailerConfig;
@@ -24,6 +24,7 @@ use queue::{LocalQueue, QueueSettings};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+use triggers::auth_state::store::{DynamoStore, MemoryStore as StateMemory};
 use worker::JobSource;
 
 #[derive(Debug, Clone)]
@@ -83,6 +84,8 @@ pub struct Stack {
     pub pool: Arc<UserPool>,
     pub inbox: Inbox,
     pub queue: QueueInfo,
+    /// SES's events on their way to mail-feedback (the simulator's, or the deployed queue's).
+    pub feedback: Option<QueueInfo>,
     worker: Worker,
     /// Held while the stack runs: one process per `--state` folder.
     _state_lock: Option<Arc<std::fs::File>>,
@@ -92,7 +95,8 @@ pub struct Stack {
 #[derive(Clone)]
 struct Worker {
     stop: Arc<tokio::sync::watch::Sender<bool>>,
-    task: Arc<std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>>,
+    /// The mailer's poller, then mail-feedback's.
+    task: Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
     queue_file: Option<Arc<persist::JsonFile>>,
 }
 
@@ -112,10 +116,8 @@ impl Stack {
     /// is still queued in `--state` (`queue.json`) or drops it, and says which.
     pub async fn stop(&self, grace: Duration) -> Undelivered {
         let _ = self.worker.stop.send(true);
-        let task = self.worker.task.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(task) = task
-            && tokio::time::timeout(grace, task).await.is_err()
-        {
+        let tasks = std::mem::take(&mut *self.worker.task.lock().unwrap_or_else(|p| p.into_inner()));
+        if tokio::time::timeout(grace, futures::future::join_all(tasks)).await.is_err() {
             tracing::warn!("the mail worker did not finish its batch in time; its messages stay queued");
         }
         let QueueInfo::Local(queue) = &self.queue else { return Undelivered::None };
@@ -140,6 +142,32 @@ impl Stack {
             },
             (None, n) => Undelivered::Dropped(n),
         }
+    }
+}
+
+/// What the triggers, mail-feedback and the API's delivery statuses share: one auth-state store.
+struct Shared {
+    triggers: Arc<dyn local_cognito::triggers::TriggerRunner>,
+    feedback: Arc<dyn worker::Consumer>,
+    deliveries: Arc<dyn auth_api::deliveries::Deliveries>,
+}
+
+impl Shared {
+    fn wire<Q, S>(
+        store: S,
+        env: &Env,
+        queue: Q,
+        feedback: &mail_feedback::apply::FeedbackConfig,
+    ) -> Result<Shared, StartError>
+    where
+        Q: triggers::mail_queue::MailQueue + Clone + 'static,
+        S: triggers::auth_state::store::AuthStateStore + Clone + 'static,
+    {
+        Ok(Shared {
+            triggers: Arc::new(InProcessTriggers::with_store(env, queue, store.clone())?),
+            feedback: Arc::new(mail_feedback::apply::MailFeedback::new(feedback.clone(), store.clone())),
+            deliveries: Arc::new(auth_api::deliveries::StoredDeliveries::new(store, feedback.user_pool_id.clone())),
+        })
     }
 }
 
@@ -197,20 +225,28 @@ pub async fn start(listener_addr: std::net::SocketAddr, options: Options) -> Res
     let mut config = PoolConfig::local(&origin);
     config.session_ttl = options.session_ttl;
     config.refresh_token_rotation = options.refresh_rotation_grace;
+    let feedback_config = mail_feedback::apply::FeedbackConfig { user_pool_id: config.user_pool_id.clone() };
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
     let queue_file = options.state_dir.as_ref().map(|dir| Arc::new(persist::JsonFile::new(dir.join("queue.json"))));
-    let task;
-    let (pool, queue) = if options.aws {
+    let mut tasks = Vec::new();
+    let (pool, queue, feedback, deliveries) = if options.aws {
         let env = Env::from_process();
         let queue_url = env.required("MAIL_QUEUE_URL")?.to_string();
         let dlq_url = env.optional("MAIL_DLQ_URL").map(str::to_string);
+        let feedback_url = env.optional("FEEDBACK_QUEUE_URL").map(str::to_string);
         let sdk = lambda_support::sdk_config(triggers::mail_queue::TIMEOUTS).await;
         let sqs = aws_sdk_sqs::Client::new(&sdk);
         let trigger_env = trigger_env(&origin, &queue_url);
         let mail_queue = triggers::mail_queue::SqsMailQueue::new(sqs.clone(), queue_url.clone());
-        // With `--aws`, the auth state goes to DynamoDB when `AUTH_STATE_TABLE` names a table.
-        let triggers = in_process_triggers(&trigger_env, mail_queue, env.optional("AUTH_STATE_TABLE"), &sdk)?;
-        let pool = UserPool::new(config, store, triggers).map_err(StartError::Other)?;
+        // With `--aws`, the auth state goes to DynamoDB when `AUTH_STATE_TABLE` names a table, and
+        // the triggers, mail-feedback and the API's delivery statuses share it.
+        let shared = match env.optional("AUTH_STATE_TABLE") {
+            Some(table) => {
+                Shared::wire(DynamoStore::from_sdk(&sdk, table), &trigger_env, mail_queue, &feedback_config)?
+            }
+            None => Shared::wire(StateMemory::new(), &trigger_env, mail_queue, &feedback_config)?,
+        };
+        let pool = UserPool::new(config, store, shared.triggers).map_err(StartError::Other)?;
         let ses = aws_sdk_sesv2::Client::new(&lambda_support::sdk_config(mailer::ses::TIMEOUTS).await);
         let redelivery = dlq_url
             .clone()
@@ -218,8 +254,15 @@ pub async fn start(listener_addr: std::net::SocketAddr, options: Options) -> Res
         let mailer = Arc::new(Mailer::new(mailer_config, mailer::ses::SesSender::new(ses)).with_redelivery(redelivery));
         let source: Arc<dyn JobSource> =
             Arc::new(worker::SqsSource { client: sqs.clone(), queue_url: queue_url.clone() });
-        task = tokio::spawn(worker::run(source, mailer, options.poll_idle, stop_rx));
-        (pool, QueueInfo::Sqs { client: sqs, queue_url, dlq_url })
+        tasks.push(tokio::spawn(worker::run(source, mailer, options.poll_idle, stop_rx.clone())));
+        // SES's events, as deployed: the feedback queue the configuration set's rule fills.
+        let feedback = feedback_url.map(|url| {
+            let source: Arc<dyn JobSource> =
+                Arc::new(worker::SqsSource { client: sqs.clone(), queue_url: url.clone() });
+            tasks.push(tokio::spawn(worker::run(source, shared.feedback, options.poll_idle, stop_rx.clone())));
+            QueueInfo::Sqs { client: sqs.clone(), queue_url: url, dlq_url: None }
+        });
+        (pool, QueueInfo::Sqs { client: sqs, queue_url, dlq_url }, feedback, shared.deliveries)
     } else {
         let local = LocalQueue::new(options.queue);
         // Mail a previous run stopped before delivering is queued again first.
@@ -231,11 +274,16 @@ pub async fn start(listener_addr: std::net::SocketAddr, options: Options) -> Res
             let now = chrono::Utc::now();
             bodies.into_iter().for_each(|body| drop(local.send(body, now)));
         }
-        let triggers = InProcessTriggers::from_env(&trigger_env(&origin, "local"), local.clone())?;
-        let pool = UserPool::new(config, store, Arc::new(triggers)).map_err(StartError::Other)?;
-        let mailer = Arc::new(Mailer::new(mailer_config, inbox.clone()).with_redelivery(local.clone()));
-        task = tokio::spawn(worker::run(Arc::new(local.clone()), mailer, options.poll_idle, stop_rx));
-        (pool, QueueInfo::Local(local))
+        let shared = Shared::wire(StateMemory::new(), &trigger_env(&origin, "local"), local.clone(), &feedback_config)?;
+        let pool = UserPool::new(config, store, shared.triggers).map_err(StartError::Other)?;
+        // The inbox plays SES's mailbox simulator: its events go through mail-feedback as deployed.
+        let feedback_queue = LocalQueue::new(options.queue);
+        let sender = inbox.clone().with_feedback(feedback_queue.clone());
+        let mailer = Arc::new(Mailer::new(mailer_config, sender).with_redelivery(local.clone()));
+        tasks.push(tokio::spawn(worker::run(Arc::new(local.clone()), mailer, options.poll_idle, stop_rx.clone())));
+        let source: Arc<dyn JobSource> = Arc::new(feedback_queue.clone());
+        tasks.push(tokio::spawn(worker::run(source, shared.feedback, options.poll_idle, stop_rx.clone())));
+        (pool, QueueInfo::Local(local), Some(QueueInfo::Local(feedback_queue)), shared.deliveries)
     };
 
     let env = Env::from_process();
@@ -255,17 +303,17 @@ pub async fn start(listener_addr: std::net::SocketAddr, options: Options) -> Res
         refresh_token_days: 30,
     };
     let idp = CognitoIdp::new(cognito_client(&origin).await, api_config.client_id.clone());
-    let api = auth_api::router(auth_api::AppState::new(api_config, Arc::new(idp)));
+    let api = auth_api::router(auth_api::AppState::new(api_config, Arc::new(idp)).with_deliveries(deliveries));
 
     let worker = Worker {
         stop: Arc::new(stop),
-        task: Arc::new(std::sync::Mutex::new(Some(task))),
+        task: Arc::new(std::sync::Mutex::new(tasks)),
         queue_file: queue_file.filter(|_| !options.aws),
     };
     // Where Cognito itself would send an email (an attribute verification code), it lands in the
     // inbox too. With `--aws` as well: the developer reads it here either way.
     pool.outbox().forward_to(Arc::new(inbox.clone()));
-    let stack = Stack { origin, pool: pool.clone(), inbox, queue, worker, _state_lock: state_lock };
+    let stack = Stack { origin, pool: pool.clone(), inbox, queue, feedback, worker, _state_lock: state_lock };
     let router = Router::new().merge(local_cognito::router(pool)).nest("/api", api).merge(pages::router(stack.clone()));
     Ok((router, stack))
 }

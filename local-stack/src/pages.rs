@@ -88,7 +88,7 @@ async fn messages(State(stack): State<Stack>) -> Response {
         .map(|m| {
             json!({
                 "id": m.id, "to": m.to, "from": m.from, "subject": m.subject, "text": m.text, "html": m.html,
-                "template": m.template, "locale": m.locale, "received_at": m.received_at,
+                "template": m.template, "locale": m.locale, "received_at": m.received_at, "events": m.events,
             })
         })
         .collect();
@@ -132,6 +132,26 @@ fn rows(messages: &[MessageView], empty: &str) -> String {
     }
     table.push_str("</tbody>\n</table>\n");
     table
+}
+
+/// SES's events on their way to mail-feedback: how many wait, were applied, were dead-lettered.
+async fn feedback_section(feedback: Option<&QueueInfo>) -> String {
+    let head = "<h2>Feedback queue</h2>\n<p>SES's events about each email (sends, deliveries, bounces, complaints, \
+                delays), applied by mail-feedback to the emails' status and the mailboxes' suppression.";
+    match feedback {
+        None => format!("{head} Not read: set <code>FEEDBACK_QUEUE_URL</code> with <code>--aws</code>.</p>\n"),
+        Some(QueueInfo::Local(queue)) => {
+            let QueueView { waiting, dead_letters, deleted } = queue.view(chrono::Utc::now());
+            format!(
+                "{head} Here the inbox plays SES's mailbox simulator.</p>\n<p>Waiting: <strong id=\"feedback-waiting\">{}</strong>; \
+                 applied: <strong id=\"feedback-applied\">{deleted}</strong>; dead-lettered: \
+                 <strong id=\"feedback-dead\">{}</strong>.</p>\n",
+                waiting.len(),
+                dead_letters.len()
+            )
+        }
+        Some(QueueInfo::Sqs { queue_url, .. }) => format!("{head} SQS: {}.</p>\n", escape(queue_url)),
+    }
 }
 
 async fn queue_page(State(stack): State<Stack>) -> Response {
@@ -181,6 +201,8 @@ async fn queue_page(State(stack): State<Stack>) -> Response {
             text
         }
     };
+    let mut body = body;
+    body.push_str(&feedback_section(stack.feedback.as_ref()).await);
     let mut response = layout("Mail queue", "queue", &body);
     response.headers_mut().insert("refresh", HeaderValue::from_static("2"));
     response

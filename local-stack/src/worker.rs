@@ -1,11 +1,13 @@
-//! The mailer's event source mapping: polls the mail queue, hands each batch (at most 10) to the
-//! real mailer as the SQS event Lambda would build, and deletes what the partial batch response
-//! did not report. Reported messages stay on the queue and come back after the visibility timeout;
-//! the queue's redrive policy ends them in the dead-letter queue.
+//! The event source mappings: polls a queue (the mail queue, the feedback queue), hands each batch
+//! (at most 10) to the real function (the mailer, mail-feedback) as the SQS event Lambda would
+//! build, and deletes what the partial batch response did not report. Reported messages stay on
+//! the queue and come back after the visibility timeout; the queue's redrive policy ends them in
+//! the dead-letter queue.
 
 use crate::queue::LocalQueue;
-use aws_lambda_events::event::sqs::SqsEvent;
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use futures::future::BoxFuture;
+use mail_feedback::apply::MailFeedback;
 use mailer::batch::Mailer;
 use mailer::redelivery::Redelivery;
 use mailer::send::EmailSender;
@@ -13,6 +15,7 @@ use serde_json::json;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
+use triggers::auth_state::store::AuthStateStore;
 
 #[derive(Debug, Clone)]
 pub struct Received {
@@ -129,14 +132,31 @@ pub fn sqs_event(batch: &[Received]) -> SqsEvent {
     serde_json::from_value(json!({ "Records": records })).expect("an SQS event")
 }
 
-/// One poll: receive, run the mailer, delete what it did not report. Returns how many messages
+/// A function behind an SQS event source mapping, with partial batch responses.
+pub trait Consumer: Send + Sync {
+    fn consume(&self, event: SqsEvent) -> BoxFuture<'_, SqsBatchResponse>;
+}
+
+impl<S: EmailSender, R: Redelivery> Consumer for Mailer<S, R> {
+    fn consume(&self, event: SqsEvent) -> BoxFuture<'_, SqsBatchResponse> {
+        Box::pin(self.handle(event, chrono::Utc::now()))
+    }
+}
+
+impl<S: AuthStateStore> Consumer for MailFeedback<S> {
+    fn consume(&self, event: SqsEvent) -> BoxFuture<'_, SqsBatchResponse> {
+        Box::pin(self.handle(event))
+    }
+}
+
+/// One poll: receive, run the function, delete what it did not report. Returns how many messages
 /// the batch had.
-pub async fn poll_once<S: EmailSender, R: Redelivery>(source: &dyn JobSource, mailer: &Mailer<S, R>) -> usize {
+pub async fn poll_once(source: &dyn JobSource, consumer: &dyn Consumer) -> usize {
     let batch = source.receive().await;
     if batch.is_empty() {
         return 0;
     }
-    let response = mailer.handle(sqs_event(&batch), chrono::Utc::now()).await;
+    let response = consumer.consume(sqs_event(&batch)).await;
     let failed: HashSet<&str> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
     for m in batch.iter().filter(|m| !failed.contains(m.message_id.as_str())) {
         source.delete(&m.receipt_handle).await;
@@ -146,14 +166,14 @@ pub async fn poll_once<S: EmailSender, R: Redelivery>(source: &dyn JobSource, ma
 
 /// Polls until `stop` turns true (it then finishes the batch in hand and returns); an empty poll
 /// waits `idle` before the next.
-pub async fn run<S: EmailSender, R: Redelivery>(
+pub async fn run(
     source: Arc<dyn JobSource>,
-    mailer: Arc<Mailer<S, R>>,
+    consumer: Arc<dyn Consumer>,
     idle: Duration,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     while !*stop.borrow() {
-        if poll_once(source.as_ref(), &mailer).await == 0 {
+        if poll_once(source.as_ref(), consumer.as_ref()).await == 0 {
             tokio::select! {
                 _ = tokio::time::sleep(idle) => {}
                 _ = stop.changed() => {}

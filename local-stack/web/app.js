@@ -51,6 +51,36 @@ function explain(answer) {
   return b.message || 'Something went wrong. Try again.';
 }
 
+// What the person waiting is told about their email (GET /api/login/status).
+const DELIVERY_TEXT = {
+  queued: 'Sending your email…',
+  sent: 'Your email is on its way.',
+  delayed: 'Your mail provider has not accepted the email yet. It can take a few minutes.',
+  delivered: 'Delivered to your mail provider. If it is not in your inbox, look in the spam folder.',
+  bounced: 'Your mail provider refused the email: check the address on your account.',
+  complained: 'This email was reported as spam, so we send no more email to this address. Contact support to sign in.',
+};
+
+let deliveryTimer = null;
+
+/** Polls the email's delivery status for the pending sign-in until it is final or over. */
+function watchDelivery() {
+  clearTimeout(deliveryTimer);
+  const poll = async () => {
+    const p = pending();
+    if (!p || !p.session || new Date(p.expires_at) <= new Date()) return;
+    const response = await fetch('/api/login/status', { headers: { 'x-sign-in-session': p.session }, credentials: 'same-origin' });
+    if (response.status !== 200) return;
+    const s = await response.json();
+    const text = s.status === 'bounced' && s.reason === 'suppressed'
+      ? 'Email to the address on your account was refused before, so we did not send one: check the address on your account.'
+      : DELIVERY_TEXT[s.status];
+    if (text && $('delivery-status').textContent !== text) $('delivery-status').textContent = text;
+    if (!s.final) deliveryTimer = setTimeout(poll, 1000);
+  };
+  poll();
+}
+
 const pages = {
   'sign-in'() {
     const time = (t) => new Date(t).toLocaleTimeString();
@@ -63,6 +93,8 @@ const pages = {
       $('sent-to').textContent = p.new_email === false
         ? `We already sent ${what}${sent}, and it still works: use that email. It works until ${time(p.expires_at)}.`
         : `We sent ${what}${sent}. It works until ${time(p.expires_at)}.`;
+      $('delivery-status').textContent = '';
+      watchDelivery();
       $('code-heading').focus();
     };
     const showUsername = () => {
@@ -213,6 +245,9 @@ const pages = {
       $('v-to').textContent = m.to;
       $('v-received').textContent = new Date(m.received_at).toLocaleString();
       $('v-template').textContent = `${m.template} (${m.locale})`;
+      $('v-events').textContent = (m.events || []).length === 0
+        ? 'none (not sent through SES)'
+        : m.events.map((e) => (e.detail ? `${e.event}: ${e.detail}` : e.event)).join(', ');
       // The email's links open a new tab (they say target="_blank"), as a mail client opens them.
       $('html-frame').srcdoc = m.html;
       $('v-text').textContent = m.text;

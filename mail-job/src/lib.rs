@@ -31,6 +31,41 @@ pub struct MailJob {
     /// After this instant the email is useless (a login link that has expired) and is not sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<DateTime<Utc>>,
+    /// Added in version 1 by issue 17 (optional, so older producers and consumers are unaffected):
+    /// the id the email's delivery status is kept under. The mailer tags the SES message with it
+    /// (`delivery`), so SES's events find the sign-in that waits for this email.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<DeliveryId>,
+}
+
+/// A delivery id: 32 lowercase hex digits (128 random bits), safe as an SES message tag value.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct DeliveryId(String);
+
+impl DeliveryId {
+    pub fn random() -> Self {
+        DeliveryId(JobId::random().0)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for DeliveryId {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        let ok = value.len() == 32 && value.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if ok { Ok(DeliveryId(value)) } else { Err("a delivery id is 32 lowercase hex digits".into()) }
+    }
+}
+
+impl From<DeliveryId> for String {
+    fn from(id: DeliveryId) -> String {
+        id.0
+    }
 }
 
 /// `template` selects the shape of `data`.

@@ -1,6 +1,9 @@
 //! `mail-jobs`: what an operator does with the mail pipeline's dead-letter queue. [`Dlq::scan`]
 //! reads every message (and lets them go again), [`Row`] is what `dlq list` shows of one without
 //! any secret, [`Dlq::replay`] moves jobs back to the mail queue, [`Dlq::purge`] deletes old ones.
+//! [`suppression`] shows and clears suppressed addresses (the product's and SES's).
+
+pub mod suppression;
 
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};

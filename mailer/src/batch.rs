@@ -177,7 +177,14 @@ pub fn compose(config: &MailerConfig, job: &MailJob) -> Result<Composed, SendErr
         html: rendered.html,
         text: rendered.text,
         configuration_set: config.configuration_set.clone(),
-        tags: vec![("template".into(), job.content.template_name().into()), ("locale".into(), rendered.locale.into())],
+        tags: [
+            ("template".to_string(), job.content.template_name().to_string()),
+            ("locale".into(), rendered.locale.into()),
+        ]
+        .into_iter()
+        // SES's events carry the tags back: mail-feedback finds the email's status by this one.
+        .chain(job.delivery.as_ref().map(|d| ("delivery".to_string(), d.as_str().to_string())))
+        .collect(),
     };
     Ok(Composed { email, preheader: rendered.preheader, essentials: rendered.essentials })
 }

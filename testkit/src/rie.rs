@@ -47,3 +47,16 @@ pub fn run(binary: &str, events: &[Value], env: &[(String, String)], timeout_sec
     let raw: Value = serde_json::from_slice(&out.stdout).expect("harness prints one JSON object");
     Report { raw }
 }
+
+/// [`run`], keeping the function's whole output (the harness keeps only its tail): for tests that
+/// read every log line (a run at TRACE). Returns the report and the output.
+pub fn run_logged(binary: &str, events: &[Value], env: &[(String, String)], timeout_secs: u32) -> (Report, String) {
+    let log = crate::temp_path("rie-log");
+    let wrapper = crate::temp_path("rie-sh");
+    std::fs::write(&wrapper, format!("#!/bin/sh\nexec '{binary}' >'{}' 2>&1\n", log.display())).unwrap();
+    std::fs::set_permissions(&wrapper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let report = run(wrapper.to_str().unwrap(), events, env, timeout_secs);
+    let output = std::fs::read_to_string(&log).unwrap_or_default();
+    let _ = (std::fs::remove_file(&log), std::fs::remove_file(&wrapper));
+    (report, output)
+}

@@ -190,6 +190,17 @@ impl CognitoStack {
         }
     }
 
+    /// The mail jobs waiting on the queue, read and left there (visible again at once).
+    pub async fn peek_jobs(&self) -> Vec<MailJob> {
+        let messages = self.receive().await;
+        for m in &messages {
+            let receipt = m.receipt_handle().unwrap_or_default();
+            let visible = self.sqs.change_message_visibility().queue_url(&self.queue_url).receipt_handle(receipt);
+            visible.visibility_timeout(0).send().await.expect("release the message");
+        }
+        messages.iter().map(|m| MailJob::parse(m.body().unwrap()).expect("a valid mail job")).collect()
+    }
+
     async fn receive(&self) -> Vec<aws_sdk_sqs::types::Message> {
         testkit::receive(&self.sqs, &self.queue_url).await
     }

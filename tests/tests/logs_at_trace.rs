@@ -132,21 +132,12 @@ async fn a_full_run_at_trace_logs_no_code_session_token_or_address() {
         ("MAIL_FROM".to_string(), "Acme <no-reply@acme.example>".to_string()),
         ("AWS_LAMBDA_LOG_LEVEL".to_string(), "TRACE".to_string()),
     ]);
-    // The harness keeps only the tail of a function's output: the whole of it goes to a file.
-    let mailer_log = testkit::temp_path("mailer-log");
-    let wrapper = format!("#!/bin/sh\nexec '{}' >'{}' 2>&1\n", testkit::bin("mailer").display(), mailer_log.display());
-    let mailer_env_file = testkit::temp_path("mailer-sh");
-    std::fs::write(&mailer_env_file, wrapper).unwrap();
-    std::fs::set_permissions(&mailer_env_file, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let mailer = testkit::rie::run(
-        mailer_env_file.to_str().unwrap(),
+    let (mailer, mailer_output) = testkit::rie::run_logged(
+        testkit::bin("mailer").to_str().unwrap(),
         &[sqs_event(&messages, "arn:aws:sqs:us-east-1:123456789012:mail")],
         &mailer_env,
         20,
     );
-    let mailer_output = std::fs::read_to_string(&mailer_log).unwrap();
-    let _ = std::fs::remove_file(&mailer_log);
-    let _ = std::fs::remove_file(&mailer_env_file);
     assert_eq!(mailer.body(0)["batchItemFailures"], serde_json::json!([]));
     let sent = moto.sent_emails();
     let html = sent[0]["body"].as_str().unwrap();

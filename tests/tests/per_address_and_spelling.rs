@@ -6,12 +6,14 @@ use e2e::CognitoStack;
 use mail_job::MailContent;
 use std::collections::HashMap;
 
-/// The public parameters of a sign-in, without what differs by nature (the name echoed back and
-/// the clock).
+/// The public parameters of a sign-in, without what differs by nature (the name echoed back, the
+/// clock and the random delivery id).
 async fn answer_fields(stack: &CognitoStack, username: &str) -> HashMap<String, String> {
     let out = stack.initiate(username).await.expect("a challenge");
     let mut p = out.challenge_parameters().cloned().unwrap_or_default();
     p.remove("USERNAME");
+    // Random, present for every name (shared by a name's spellings: create's unit tests).
+    assert_eq!(p.remove("delivery").expect("a delivery id").len(), 32);
     for time in ["sentAt", "expiresAt", "resendAt"] {
         assert!(p.remove(time).is_some_and(|t| t.ends_with('Z')), "{time}");
     }

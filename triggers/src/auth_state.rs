@@ -4,6 +4,7 @@
 //! in [`store`] only loads and saves an item with a version check, so two Lambda instances that
 //! race on the same user never both win.
 
+pub mod delivery;
 pub mod mailbox;
 pub mod store;
 
@@ -92,6 +93,10 @@ pub struct ActiveCode {
     pub expires_at: i64,
     pub wrong: u32,
     pub used: bool,
+    /// The id its email's delivery status is kept under (random; the mail job carries it to the
+    /// mailer, which tags the SES message with it). Empty in codes from before issue 17.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub delivery: String,
 }
 
 impl std::fmt::Debug for ActiveCode {
@@ -221,11 +226,17 @@ impl UserState {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MailboxState {
     pub emails: EmailLog,
+    /// Set by a hard bounce or a complaint (mail-feedback): no producer sends here any more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undeliverable: Option<delivery::Undeliverable>,
+    /// Soft bounces and delays, recorded without suppressing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transient: Option<delivery::TransientTrouble>,
 }
 
 impl Item for MailboxState {
     fn expires_at(&self) -> i64 {
-        self.emails.last_expiry()
+        self.emails.last_expiry().max(self.feedback_expiry())
     }
 }
 
@@ -324,6 +335,7 @@ pub fn start(
                 expires_at: now + ttl_seconds,
                 wrong: 0,
                 used: false,
+                delivery: String::new(),
             };
             claimed.emails.record(now);
             claimed.code = Some(code.clone());

@@ -3,6 +3,8 @@
 //! budget, puts a `login_link` mail job on the queue when a code is sent, and tells the client when
 //! its email went out.
 
+use crate::auth_state::delivery::{self, DeliveryStatus};
+use crate::auth_state::mailbox::Reserve;
 use crate::auth_state::store::{AuthStateStore, StateKey, update};
 use crate::auth_state::{self, ActiveCode, Hold, Limits, ResendRefused, Start, UserState};
 use crate::code::{self, OneTimeCode};
@@ -13,7 +15,7 @@ use crate::{CUSTOM_CHALLENGE, TriggerError, resend};
 use aws_lambda_events::event::cognito::CognitoEventUserPoolsCreateAuthChallenge;
 use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 use lambda_support::{ConfigError, Env};
-use mail_job::{JobId, LoginLinkData, MailContent, MailJob, Recipient, mask_email};
+use mail_job::{DeliveryId, JobId, LoginLinkData, MailContent, MailJob, Recipient, mask_email};
 use tokio::time::Instant;
 
 /// `CODE_TTL_SECONDS` bounds: a Cognito session lives 3 to 15 minutes.
@@ -136,11 +138,19 @@ impl<Q: MailQueue, S: AuthStateStore> CreateChallenge<Q, S> {
         let (limits, ttl) = (self.config.limits, self.config.code_ttl_seconds);
         // An unknown name keeps the hint it was first given, so it looks the same every time.
         let decoy_hint = (self.config.email_hint == EmailHint::Masked && owner.is_none()).then(decoy::random_hint);
+        let delivery = DeliveryId::random();
         let (outcome, kept_hint) = update(&self.store, &key, |state: UserState| {
-            let (outcome, mut next) =
+            let (mut outcome, mut next) =
                 auth_state::start(state, owner.as_deref(), now.timestamp(), ttl, &limits, wants_resend, || {
                     fresh.clone()
                 });
+            // A new code's email gets a new delivery id (a reused code keeps its email's).
+            if let Start::Send(code) = &mut outcome {
+                if let Some(kept) = next.code.as_mut().filter(|c| **c == *code) {
+                    kept.delivery = delivery.as_str().to_string();
+                }
+                code.delivery = delivery.as_str().to_string();
+            }
             if next.owner.is_none() && next.decoy_hint.is_none() {
                 next.decoy_hint = decoy_hint.clone();
             }
@@ -163,7 +173,7 @@ impl<Q: MailQueue, S: AuthStateStore> CreateChallenge<Q, S> {
                 (code, refused, false)
             }
             Start::Send(code) => {
-                self.deliver(&key, &username, recipient.as_ref(), request, &code, now).await?;
+                self.deliver(&pool, &key, &username, recipient.as_ref(), request, &code, now).await?;
                 (code, None, true)
             }
         };
@@ -188,6 +198,11 @@ impl<Q: MailQueue, S: AuthStateStore> CreateChallenge<Q, S> {
             ("resendAt", rfc3339(code.sent_at + limits.resend_after_seconds)),
             ("newEmail", sent_now.to_string()),
         ]);
+        // What the auth API keeps with the session so `GET /login/status` can find this email's
+        // delivery (an unknown user's too: indistinguishable until the status is read).
+        if !code.delivery.is_empty() {
+            public.push(("delivery", code.delivery.clone()));
+        }
         if wants_resend {
             let (answer, retry_after) = match refused {
                 None => ("sent", None),
@@ -209,8 +224,10 @@ impl<Q: MailQueue, S: AuthStateStore> CreateChallenge<Q, S> {
     /// it against the mailbox's hourly budget, then enqueues it. A refused or failed send takes the
     /// code back out of the state (and the email out of the mailbox's count), so the next sign-in
     /// makes a new code instead of reusing one nobody received.
+    #[allow(clippy::too_many_arguments)]
     async fn deliver(
         &self,
+        pool: &str,
         key: &StateKey,
         username: &str,
         to: Option<&Destination<'_>>,
@@ -235,10 +252,18 @@ impl<Q: MailQueue, S: AuthStateStore> CreateChallenge<Q, S> {
         // them, so nobody can lock an owner out by spending it with accounts of their own.
         let enforce = !verified;
         match auth_state::mailbox::reserve(&self.store, mailbox, t, &limits, enforce).await {
-            Ok(Ok(())) => {}
-            Ok(Err(retry_after)) => {
+            Ok(Reserve::Granted) => {}
+            Ok(Reserve::Refused { retry_after }) => {
                 withdraw().await;
                 return Err(format!("{REFUSAL}{retry_after}").into());
+            }
+            Ok(Reserve::Undeliverable) => {
+                // The sign-in goes on as usual (no new oracle in its answer); nothing is enqueued,
+                // the code is taken back (a later sign-in tries again, e.g. after an operator's
+                // repair), and the status the person waiting reads says why no email comes.
+                withdraw().await;
+                self.mark_undeliverable(pool, &code.delivery, t).await;
+                return Ok(());
             }
             Err(e) => {
                 withdraw().await;
@@ -262,6 +287,16 @@ impl<Q: MailQueue, S: AuthStateStore> CreateChallenge<Q, S> {
         self.latency.record(started.elapsed());
         tracing::info!(job_id = %job.id, template = job.content.template_name(), locale = %job.locale, "mail job enqueued");
         Ok(())
+    }
+
+    /// The email of this delivery will never be sent: its status says so at once.
+    async fn mark_undeliverable(&self, pool: &str, delivery: &str, t: i64) {
+        let key = StateKey::delivery(pool, delivery);
+        let marked =
+            update(&self.store, &key, |s| delivery::advance(s, DeliveryStatus::Bounced, t, Some("suppressed"))).await;
+        if let Err(e) = marked {
+            tracing::error!(error = %e, "the suppressed email's status was not recorded");
+        }
     }
 
     fn login_job(
@@ -289,6 +324,7 @@ impl<Q: MailQueue, S: AuthStateStore> CreateChallenge<Q, S> {
             created_at: now,
             // The expiry the email states is the one the state enforces.
             expires_at: Utc.timestamp_opt(code.expires_at, 0).single(),
+            delivery: DeliveryId::try_from(code.delivery.clone()).ok(),
         }
     }
 }

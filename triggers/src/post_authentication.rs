@@ -5,6 +5,7 @@
 //! sign-up with someone else's address sends them nothing. See docs/decisions.md.
 
 use crate::TriggerError;
+use crate::auth_state::mailbox::Reserve;
 use crate::auth_state::store::{AuthStateStore, StateKey};
 use crate::auth_state::{self, Limits};
 use crate::link::parse_web_url;
@@ -125,6 +126,8 @@ impl<Q: MailQueue, S: AuthStateStore, D: UserDirectory> PostAuthentication<Q, S,
             },
             created_at: now,
             expires_at: None,
+            // Nobody waits on a welcome: its events still suppress a bouncing mailbox.
+            delivery: None,
         };
         match StateKey::mailbox(pool, email) {
             Some(mailbox) => self.welcome(&mailbox, &job, now.timestamp()).await,
@@ -135,8 +138,13 @@ impl<Q: MailQueue, S: AuthStateStore, D: UserDirectory> PostAuthentication<Q, S,
 
     async fn welcome(&self, mailbox: &StateKey, job: &MailJob, t: i64) {
         match auth_state::mailbox::reserve(&self.store, mailbox, t, &self.config.limits, true).await {
-            Ok(Ok(())) => {}
-            Ok(Err(_)) => return tracing::warn!(job_id = %job.id, "no welcome email: over the mailbox's budget"),
+            Ok(Reserve::Granted) => {}
+            Ok(Reserve::Refused { .. }) => {
+                return tracing::warn!(job_id = %job.id, "no welcome email: over the mailbox's budget");
+            }
+            Ok(Reserve::Undeliverable) => {
+                return tracing::warn!(job_id = %job.id, "no welcome email: the mailbox is suppressed");
+            }
             Err(e) => {
                 return tracing::error!(job_id = %job.id, error = %e, "no welcome email: the budget could not be read");
             }

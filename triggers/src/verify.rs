@@ -78,7 +78,14 @@ mod tests {
         let event = fixtures::event::<CognitoEventUserPoolsVerifyAuthChallenge>("verify_answer.json");
         let (_, key) = StateKey::of_event(&event.cognito_event_user_pools_header, "test").unwrap();
         let t = now().timestamp();
-        let code = ActiveCode { digits: "482913".into(), sent_at: t - 60, expires_at: t + 120, wrong: 0, used: false };
+        let code = ActiveCode {
+            digits: "482913".into(),
+            sent_at: t - 60,
+            expires_at: t + 120,
+            wrong: 0,
+            used: false,
+            delivery: String::new(),
+        };
         let owner = event.request.user_attributes.get("sub").cloned();
         let mut state = UserState { owner, code: Some(code), ..UserState::default() };
         state.emails.record(t - 60);

@@ -54,7 +54,14 @@ async fn verify_checks_the_shared_state_on_dynamodb_once() {
     let mut vars = moto.env();
     vars.extend(env(&[("AUTH_STATE_TABLE", "auth-state")]));
     let now = chrono::Utc::now().timestamp();
-    let code = ActiveCode { digits: "482913".into(), sent_at: now, expires_at: now + 180, wrong: 0, used: false };
+    let code = ActiveCode {
+        digits: "482913".into(),
+        sent_at: now,
+        expires_at: now + 180,
+        wrong: 0,
+        used: false,
+        delivery: String::new(),
+    };
     let key = StateKey::user("eu-west-1_AbCdEfGhI", "alice");
     store
         .save(

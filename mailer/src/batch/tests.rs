@@ -141,6 +141,18 @@ async fn the_email_is_addressed_tagged_and_configured() {
     assert_eq!(email.subject, "Bei Acme anmelden");
 }
 
+#[tokio::test]
+async fn a_job_with_a_delivery_id_tags_the_message_with_it_for_the_feedback() {
+    let m = mailer(FakeSender::default(), "10");
+    let mut job: serde_json::Value = serde_json::from_str(&read_fixture("login_link_unicode.json")).unwrap();
+    job["delivery"] = "0123456789abcdef0123456789abcdef".into();
+    assert!(matches!(m.process_body(&job.to_string(), created()).await, Outcome::Sent { .. }));
+    let tagged = m.sender.sent.lock().unwrap()[0].tags.clone();
+    assert!(tagged.contains(&("delivery".to_string(), "0123456789abcdef0123456789abcdef".to_string())));
+    job["delivery"] = "not-hex".into();
+    assert!(matches!(m.process_body(&job.to_string(), created()).await, Outcome::Failed(_)), "a bad id is a bad job");
+}
+
 /// Records what the mailer asked of the queue; dead-letters succeed.
 #[derive(Default)]
 struct FakeQueue {

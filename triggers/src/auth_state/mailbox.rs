@@ -1,24 +1,53 @@
-//! The mailbox budget against the store, as every producer of email uses it: reserve a place
-//! before enqueueing (a refusal is counted in `AddressBudgetRefusals`), give it back when the
-//! email could not be enqueued.
+//! The mailbox budget and suppression against the store, as every producer of email uses them:
+//! reserve a place before enqueueing (refused over the budget, never granted for a suppressed
+//! mailbox), give it back when the email could not be enqueued.
 
 use super::store::{AuthStateStore, StateKey, StoreError, update};
-use super::{Limits, release_email, reserve_email};
+use super::{Limits, MailboxState, release_email, reserve_email};
 use lambda_support::metrics::{Unit, emit};
 
-/// Counts one email to `mailbox` at `t`: `Ok(Err(retry_after))` when its hourly budget refuses
-/// (only when `enforce`: an address its user proved is counted, never refused).
+/// What the mailbox says to one more email.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reserve {
+    /// Counted: send it.
+    Granted,
+    /// The hourly budget is spent: wait this many seconds.
+    Refused { retry_after: i64 },
+    /// A hard bounce or a complaint suppressed the mailbox (mail-feedback): send nothing, ever,
+    /// until an operator removes the suppression. Nothing was counted.
+    Undeliverable,
+}
+
+/// Counts one email to `mailbox` at `t` unless the mailbox is suppressed or (only when `enforce`:
+/// an address its user proved is counted, never refused) its hourly budget is spent. Refusals and
+/// suppressed sends are counted in `AddressBudgetRefusals` and `EmailsSuppressed`.
 pub async fn reserve<S: AuthStateStore>(
     store: &S,
     mailbox: &StateKey,
     t: i64,
     limits: &Limits,
     enforce: bool,
-) -> Result<Result<(), i64>, StoreError> {
-    let reserved = update(store, mailbox, |state| reserve_email(state, t, limits, enforce)).await?;
-    if let Err(retry_after) = reserved {
-        tracing::warn!(retry_after, "the mailbox's hourly email budget is spent");
-        emit(&[], &[("AddressBudgetRefusals", Unit::Count, 1.0)]);
+) -> Result<Reserve, StoreError> {
+    let reserved = update(store, mailbox, |state: MailboxState| {
+        if state.undeliverable().is_some() {
+            return (Reserve::Undeliverable, state);
+        }
+        match reserve_email(state, t, limits, enforce) {
+            (Ok(()), next) => (Reserve::Granted, next),
+            (Err(retry_after), next) => (Reserve::Refused { retry_after }, next),
+        }
+    })
+    .await?;
+    match reserved {
+        Reserve::Refused { retry_after } => {
+            tracing::warn!(retry_after, "the mailbox's hourly email budget is spent");
+            emit(&[], &[("AddressBudgetRefusals", Unit::Count, 1.0)]);
+        }
+        Reserve::Undeliverable => {
+            tracing::warn!("the mailbox is suppressed (hard bounce or complaint): nothing is sent to it");
+            emit(&[], &[("EmailsSuppressed", Unit::Count, 1.0)]);
+        }
+        Reserve::Granted => {}
     }
     Ok(reserved)
 }

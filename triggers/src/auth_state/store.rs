@@ -42,9 +42,26 @@ impl StateKey {
         identity::mailbox(address).map(|mailbox| Self::hashed("passwordless-mailbox/v1", user_pool_id, &mailbox))
     }
 
+    /// One email's delivery status ([`super::delivery::DeliveryState`]), by its delivery id.
+    pub fn delivery(user_pool_id: &str, delivery_id: &str) -> Self {
+        Self::hashed("passwordless-delivery/v1", user_pool_id, delivery_id)
+    }
+
+    /// What the auth API keeps for a sign-in's `Session` string (which email it waits for): the
+    /// session is the only key to it, and the table holds only its hash.
+    pub fn sign_in_session(user_pool_id: &str, session: &str) -> Self {
+        Self::hashed("passwordless-sign-in-session/v1", user_pool_id, session)
+    }
+
     /// A token family (every token with this `origin_jti`) signed out through the auth API.
     pub fn token_family(user_pool_id: &str, origin_jti: &str) -> Self {
         Self::hashed("passwordless-signed-out/v1", user_pool_id, origin_jti)
+    }
+
+    /// A key stored in another item (the auth API keeps a user's key with a sign-in's session),
+    /// read back as it was written.
+    pub fn from_stored(key: String) -> Self {
+        StateKey(key)
     }
 
     pub fn as_str(&self) -> &str {
@@ -291,7 +308,14 @@ mod tests {
 
     fn state(wrong: u32) -> UserState {
         UserState {
-            code: Some(ActiveCode { digits: "123456".into(), sent_at: 1, expires_at: 2, wrong, used: false }),
+            code: Some(ActiveCode {
+                digits: "123456".into(),
+                sent_at: 1,
+                expires_at: 2,
+                wrong,
+                used: false,
+                delivery: String::new(),
+            }),
             emails: vec![1].into(),
             ..UserState::default()
         }
@@ -327,6 +351,7 @@ mod tests {
                 expires_at: chrono::Utc::now().timestamp() + 180,
                 wrong: 0,
                 used: false,
+                delivery: String::new(),
             }),
             ..UserState::default()
         };

@@ -127,7 +127,14 @@ fn an_unsent_code_is_withdrawn_with_its_email_unless_it_was_replaced() {
     let unsent = state.code.clone().unwrap();
     let ((), next) = withdraw(state.clone(), &unsent);
     assert_eq!(next, UserState { code: None, emails: vec![1000].into(), ..UserState::default() });
-    let older = ActiveCode { digits: "111111".into(), sent_at: 1000, expires_at: 1180, wrong: 0, used: false };
+    let older = ActiveCode {
+        digits: "111111".into(),
+        sent_at: 1000,
+        expires_at: 1180,
+        wrong: 0,
+        used: false,
+        delivery: String::new(),
+    };
     assert_eq!(withdraw(state.clone(), &older).1, state, "a newer code stays");
 }
 
