@@ -27,13 +27,14 @@ pub struct Status {
 }
 
 pub trait Deliveries: Send + Sync {
-    /// Remembers which email the sign-in with this session waits for, until `until`.
+    /// Remembers which email the sign-in with this session waits for (sent at `sent_at`, as the
+    /// challenge says), until `until`.
     fn remember<'a>(
         &'a self,
         session: &'a str,
         username: &'a str,
         delivery: &'a str,
-        now: i64,
+        sent_at: i64,
         until: i64,
     ) -> BoxFuture<'a, Result<(), String>>;
     /// The status of the email this session waits for; `None` for a session it does not know
@@ -47,6 +48,8 @@ struct Waiting {
     delivery: String,
     /// The user's auth-state key: whether the name is an account's decides real or scheduled.
     user: String,
+    /// When the email went out (the challenge's `sentAt`): an unknown name's schedule runs from it,
+    /// so a later session reading the same code's email reads it as far along as a real one.
     since: i64,
     until: i64,
 }
@@ -88,13 +91,13 @@ impl<S: AuthStateStore> Deliveries for StoredDeliveries<S> {
         session: &'a str,
         username: &'a str,
         delivery: &'a str,
-        now: i64,
+        sent_at: i64,
         until: i64,
     ) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
             let key = StateKey::sign_in_session(&self.user_pool_id, session);
             let user = StateKey::user(&self.user_pool_id, username).as_str().to_string();
-            let waiting = Waiting { delivery: delivery.to_string(), user, since: now, until };
+            let waiting = Waiting { delivery: delivery.to_string(), user, since: sent_at, until };
             update(&self.store, &key, |_: Waiting| ((), waiting.clone())).await.map_err(|e| e.to_string())
         })
     }
@@ -108,6 +111,9 @@ impl<S: AuthStateStore> Deliveries for StoredDeliveries<S> {
             }
             let w = waiting.state;
             let user = self.store.load::<UserState>(&StateKey::from_stored(w.user.clone())).await;
+            // Read for an unknown name too: both kinds of name cost the same three reads.
+            let email = StateKey::delivery(&self.user_pool_id, &w.delivery);
+            let read = self.store.load::<DeliveryState>(&email).await.map_err(|e| e.to_string())?;
             if user.map_err(|e| e.to_string())?.state.owner.is_none() {
                 let (sent, delivered) = schedule(&w.delivery);
                 let elapsed = now - w.since;
@@ -120,8 +126,6 @@ impl<S: AuthStateStore> Deliveries for StoredDeliveries<S> {
                 };
                 return Ok(Some(Status { status, at, reason: None }));
             }
-            let email = StateKey::delivery(&self.user_pool_id, &w.delivery);
-            let read = self.store.load::<DeliveryState>(&email).await.map_err(|e| e.to_string())?;
             Ok(Some(match read.version {
                 0 => Status { status: DeliveryStatus::Queued, at: w.since, reason: None },
                 _ => Status { status: read.state.status, at: read.state.at, reason: read.state.reason },

@@ -233,13 +233,13 @@ pub async fn verify_login(
 async fn remember(state: &AppState, username: &str, challenge: &Challenge) {
     let Some(delivery) = challenge.parameters.get("delivery") else { return };
     let now = chrono::Utc::now().timestamp();
-    let until = challenge
-        .parameters
-        .get("expiresAt")
-        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-        .map_or(now + state.config.code_ttl_seconds, |t| t.timestamp())
-        .max(now + 60);
-    if let Err(e) = state.deliveries.remember(&challenge.session, username, delivery, now, until).await {
+    let time = |name: &str| {
+        let value = challenge.parameters.get(name)?;
+        chrono::DateTime::parse_from_rfc3339(value).ok().map(|t| t.timestamp())
+    };
+    let sent_at = time("sentAt").unwrap_or(now).min(now);
+    let until = time("expiresAt").unwrap_or(now + state.config.code_ttl_seconds).max(now + 60);
+    if let Err(e) = state.deliveries.remember(&challenge.session, username, delivery, sent_at, until).await {
         tracing::error!(error = %e, "the sign-in's email was not recorded; its status will not be shown");
     }
 }

@@ -66,6 +66,7 @@ let deliveryTimer = null;
 /** Polls the email's delivery status for the pending sign-in until it is final or over. */
 function watchDelivery() {
   clearTimeout(deliveryTimer);
+  const started = Date.now();
   const poll = async () => {
     const p = pending();
     if (!p || !p.session || new Date(p.expires_at) <= new Date()) return;
@@ -76,7 +77,8 @@ function watchDelivery() {
       ? 'Email to the address on your account was refused before, so we did not send one: check the address on your account.'
       : DELIVERY_TEXT[s.status];
     if (text && $('delivery-status').textContent !== text) $('delivery-status').textContent = text;
-    if (!s.final) deliveryTimer = setTimeout(poll, 1000);
+    // Every second while an email usually arrives, then gently (each poll is three table reads).
+    if (!s.final) deliveryTimer = setTimeout(poll, Date.now() - started < 15000 ? 1000 : 4000);
   };
   poll();
 }

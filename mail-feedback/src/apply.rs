@@ -12,6 +12,7 @@ use lambda_support::metrics::{Unit, emit};
 use lambda_support::{ConfigError, Env};
 use triggers::auth_state::delivery::{self, DeliveryStatus};
 use triggers::auth_state::store::{AuthStateStore, StateKey, StoreError, update};
+use triggers::identity::delivered_address;
 
 /// Records handled at once (each is two or three small table writes).
 const CONCURRENCY: usize = 8;
@@ -100,16 +101,26 @@ impl<S: AuthStateStore> MailFeedback<S> {
         if let (Some(status), Some(id)) = (status, &feedback.delivery) {
             update(&self.store, &StateKey::delivery(pool, id), |s| delivery::advance(s, status, at, reason)).await?;
         }
+        // Only addresses the email was sent to: a bounce report naming anyone else changes nothing.
+        let sent_to: Vec<String> = feedback.destination.iter().filter_map(|d| delivered_address(d)).collect();
         for recipient in &feedback.recipients {
-            let Some(mailbox) = StateKey::mailbox(pool, recipient) else {
+            let exact = delivered_address(recipient);
+            let keys = (StateKey::mailbox(pool, recipient), StateKey::address_tag(pool, recipient));
+            let (Some(mailbox), Some(address)) = keys else {
                 tracing::warn!("a recipient in the event is not a deliverable address; skipped");
                 continue;
             };
+            if !exact.is_some_and(|e| sent_to.contains(&e)) {
+                tracing::warn!("a recipient in the event is not one the email was sent to; skipped");
+                continue;
+            }
+            let suppress = |reason: &'static str| {
+                let address = address.clone();
+                move |m| delivery::suppress(m, &address, reason, at)
+            };
             match &feedback.kind {
-                Kind::HardBounce { .. } => {
-                    update(&self.store, &mailbox, |m| delivery::suppress(m, "permanent_bounce", at)).await?
-                }
-                Kind::Complaint => update(&self.store, &mailbox, |m| delivery::suppress(m, "complaint", at)).await?,
+                Kind::HardBounce { .. } => update(&self.store, &mailbox, suppress("permanent_bounce")).await?,
+                Kind::Complaint => update(&self.store, &mailbox, suppress("complaint")).await?,
                 Kind::SoftBounce | Kind::Delayed => update(&self.store, &mailbox, |m| delivery::trouble(m, at)).await?,
                 _ => {}
             }

@@ -32,6 +32,8 @@ pub enum Kind {
 #[derive(Clone, PartialEq, Eq)]
 pub struct Feedback {
     pub kind: Kind,
+    /// The addresses the email was sent to (`mail.destination`): an event only acts on these.
+    pub destination: Vec<String>,
     /// The `delivery` tag the mailer put on the message (absent for a welcome email).
     pub delivery: Option<String>,
     /// The `template` tag, for the metrics.
@@ -72,17 +74,24 @@ pub fn parse(body: &str) -> Result<Feedback, Malformed> {
             .collect()
     };
     let destination = addresses(&mail["destination"]);
+    // The recipients a bounce, a complaint or a delay is about: a non-empty list, or the record is
+    // not what SES sends.
+    let about = |section: &Value, list: &str, what: &str| -> Result<Vec<String>, Malformed> {
+        let listed = section[list].as_array().filter(|l| !l.is_empty());
+        let found = listed.map(|_| addresses(&section[list])).filter(|a| !a.is_empty());
+        found.ok_or_else(|| Malformed(format!("{what} without {list}")))
+    };
     let section = |name: &str| record.get(name).filter(|v| v.is_object());
     let (kind, recipients, stamped) = match kind_name.as_str() {
-        "Send" => (Kind::Sent, destination, None),
+        "Send" => (Kind::Sent, destination.clone(), None),
         "Delivery" => {
             let d = section("delivery").ok_or_else(|| Malformed("Delivery without delivery".into()))?;
             let recipients = addresses(&d["recipients"]);
-            (Kind::Delivered, if recipients.is_empty() { destination } else { recipients }, d.get("timestamp"))
+            (Kind::Delivered, if recipients.is_empty() { destination.clone() } else { recipients }, d.get("timestamp"))
         }
         "DeliveryDelay" => {
             let d = section("deliveryDelay").ok_or_else(|| Malformed("DeliveryDelay without deliveryDelay".into()))?;
-            (Kind::Delayed, addresses(&d["delayedRecipients"]), d.get("timestamp"))
+            (Kind::Delayed, about(d, "delayedRecipients", "DeliveryDelay")?, d.get("timestamp"))
         }
         "Bounce" => {
             let b = section("bounce").ok_or_else(|| Malformed("Bounce without bounce".into()))?;
@@ -93,15 +102,15 @@ pub fn parse(body: &str) -> Result<Feedback, Malformed> {
                 Some("Transient" | "Undetermined") => Kind::SoftBounce,
                 _ => return Err(Malformed("Bounce without a known bounceType".into())),
             };
-            (kind, addresses(&b["bouncedRecipients"]), b.get("timestamp"))
+            (kind, about(b, "bouncedRecipients", "Bounce")?, b.get("timestamp"))
         }
         "Complaint" => {
             let c = section("complaint").ok_or_else(|| Malformed("Complaint without complaint".into()))?;
-            (Kind::Complaint, addresses(&c["complainedRecipients"]), c.get("timestamp"))
+            (Kind::Complaint, about(c, "complainedRecipients", "Complaint")?, c.get("timestamp"))
         }
-        "Reject" => (Kind::Refused { reason: "rejected" }, destination, None),
-        "Rendering Failure" => (Kind::Refused { reason: "rendering_failure" }, destination, None),
-        other => (Kind::Ignored(other.to_string()), destination, None),
+        "Reject" => (Kind::Refused { reason: "rejected" }, destination.clone(), None),
+        "Rendering Failure" => (Kind::Refused { reason: "rendering_failure" }, destination.clone(), None),
+        other => (Kind::Ignored(other.chars().take(40).collect()), destination.clone(), None),
     };
     let at = stamped
         .or_else(|| mail.get("timestamp"))
@@ -109,13 +118,11 @@ pub fn parse(body: &str) -> Result<Feedback, Malformed> {
         .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
         .map(|t| t.with_timezone(&Utc))
         .ok_or_else(|| Malformed("no timestamp".into()))?;
-    Ok(Feedback {
-        kind,
-        delivery: tag("delivery"),
-        template: tag("template").unwrap_or_else(|| "unknown".into()),
-        recipients,
-        at,
-    })
+    // Only a template this version sends names a metric dimension or a log field.
+    let template = tag("template")
+        .filter(|t| mail_job::MailContent::TEMPLATE_NAMES.contains(&t.as_str()))
+        .unwrap_or_else(|| "other".into());
+    Ok(Feedback { kind, destination, delivery: tag("delivery"), template, recipients, at })
 }
 
 fn unwrap_envelope(value: Value) -> Result<Value, Malformed> {

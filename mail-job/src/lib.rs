@@ -77,6 +77,9 @@ pub enum MailContent {
 }
 
 impl MailContent {
+    /// Every template name this version knows (as on the wire).
+    pub const TEMPLATE_NAMES: [&'static str; 2] = ["login_link", "welcome"];
+
     /// The template name as it appears on the wire (`template`), for logs and tags.
     pub fn template_name(&self) -> &'static str {
         match self {

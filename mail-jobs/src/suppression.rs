@@ -58,15 +58,20 @@ impl Suppressions {
         DynamoStore::new(self.dynamodb.clone(), self.table.clone())
     }
 
-    fn key(&self, address: &str) -> Result<StateKey, SuppressionError> {
-        StateKey::mailbox(&self.user_pool_id, address).ok_or_else(|| SuppressionError::NotAnAddress(address.into()))
+    /// The mailbox's item and the exact address's tag in it.
+    fn key(&self, address: &str) -> Result<(StateKey, String), SuppressionError> {
+        let pool = &self.user_pool_id;
+        match (StateKey::mailbox(pool, address), StateKey::address_tag(pool, address)) {
+            (Some(mailbox), Some(tag)) => Ok((mailbox, tag)),
+            _ => Err(SuppressionError::NotAnAddress(address.into())),
+        }
     }
 
     pub async fn show(&self, address: &str) -> Result<Standing, SuppressionError> {
-        let key = self.key(address)?;
+        let (key, tag) = self.key(address)?;
         let state =
             self.store().load::<MailboxState>(&key).await.map_err(|e| SuppressionError::Table(e.to_string()))?;
-        let product = state.state.undeliverable().map(|u| (u.reason.clone(), u.at));
+        let product = state.state.suppressed_for(&tag).map(|u| (u.reason.clone(), u.at));
         let ses = match self.ses.get_suppressed_destination().email_address(address).send().await {
             Ok(out) => out.suppressed_destination().map(|d| d.reason().as_str().to_string()),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found_exception()) => None,
@@ -78,8 +83,9 @@ impl Suppressions {
     /// Clears the product's suppression and SES's entry; answers what was there before.
     pub async fn remove(&self, address: &str) -> Result<Standing, SuppressionError> {
         let before = self.show(address).await?;
-        let key = self.key(address)?;
-        update(&self.store(), &key, delivery::unsuppress).await.map_err(|e| SuppressionError::Table(e.to_string()))?;
+        let (key, tag) = self.key(address)?;
+        let cleared = update(&self.store(), &key, |m| delivery::unsuppress(m, &tag)).await;
+        cleared.map_err(|e| SuppressionError::Table(e.to_string()))?;
         if before.ses.is_some() {
             self.ses
                 .delete_suppressed_destination()
@@ -101,10 +107,7 @@ impl Suppressions {
                 .table_name(&self.table)
                 .filter_expression("contains(#s, :u)")
                 .expression_attribute_names("#s", "state")
-                .expression_attribute_values(
-                    ":u",
-                    aws_sdk_dynamodb::types::AttributeValue::S("\"undeliverable\"".into()),
-                )
+                .expression_attribute_values(":u", aws_sdk_dynamodb::types::AttributeValue::S("\"suppressed\"".into()))
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
@@ -113,10 +116,10 @@ impl Suppressions {
                 let (Some(key), Some(state)) = (item.get("pk"), item.get("state")) else { continue };
                 let (Ok(key), Ok(state)) = (key.as_s(), state.as_s()) else { continue };
                 let Ok(mailbox) = serde_json::from_str::<MailboxState>(state) else { continue };
-                if let Some(u) = mailbox.undeliverable() {
+                for (tag, u) in &mailbox.suppressed {
                     out.push(Listed {
                         source: "product",
-                        who: format!("key {}…", &key[..key.len().min(12)]),
+                        who: format!("mailbox {}…/{}…", &key[..key.len().min(8)], &tag[..tag.len().min(8)]),
                         reason: u.reason.clone(),
                         since: chrono::DateTime::from_timestamp(u.at, 0).unwrap_or_default().to_rfc3339(),
                     });

@@ -226,9 +226,11 @@ impl UserState {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MailboxState {
     pub emails: EmailLog,
-    /// Set by a hard bounce or a complaint (mail-feedback): no producer sends here any more.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub undeliverable: Option<delivery::Undeliverable>,
+    /// Exact addresses of this mailbox a hard bounce or a complaint suppressed (mail-feedback), by
+    /// their hashed tag ([`store::StateKey::address_tag`]): no producer sends to them any more.
+    /// Per exact address, not per mailbox: a bounce of `victim+x@` must not silence `victim@`.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub suppressed: std::collections::BTreeMap<String, delivery::Undeliverable>,
     /// Soft bounces and delays, recorded without suppressing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transient: Option<delivery::TransientTrouble>,

@@ -79,6 +79,8 @@ impl CreateConfig {
 struct Destination<'a> {
     email: &'a str,
     mailbox: StateKey,
+    /// The exact address's tag: what a bounce or a complaint suppresses.
+    address: String,
     verified: bool,
 }
 
@@ -119,12 +121,14 @@ impl<Q: MailQueue, S: AuthStateStore> CreateChallenge<Q, S> {
             let attributes = &request.user_attributes;
             let email = attributes.get("email").map(|e| e.trim());
             let mailbox = email.and_then(|e| StateKey::mailbox(&pool, e));
+            let address = email.and_then(|e| StateKey::address_tag(&pool, e));
             let owner = attributes.get("sub").filter(|s| !s.is_empty());
             let verified = attributes.get("email_verified").is_some_and(|v| v == "true");
             (
                 Some(Destination {
                     email: email.filter(|_| mailbox.is_some()).ok_or("this user has no usable email address")?,
                     mailbox: mailbox.ok_or("this user has no usable email address")?,
+                    address: address.ok_or("this user has no usable email address")?,
                     verified,
                 }),
                 Some(owner.ok_or("malformed CreateAuthChallenge event: no sub")?.clone()),
@@ -236,7 +240,7 @@ impl<Q: MailQueue, S: AuthStateStore> CreateChallenge<Q, S> {
         now: DateTime<Utc>,
     ) -> Result<(), TriggerError> {
         let started = Instant::now();
-        let Some(&Destination { email, ref mailbox, verified }) = to else {
+        let Some(&Destination { email, ref mailbox, ref address, verified }) = to else {
             // The real path's slow steps are the mailbox count and the queue send; wait as long.
             tokio::time::sleep(self.latency.sample()).await;
             return Ok(());
@@ -251,17 +255,18 @@ impl<Q: MailQueue, S: AuthStateStore> CreateChallenge<Q, S> {
         // An address its user proved is theirs: the budget counts their emails but never refuses
         // them, so nobody can lock an owner out by spending it with accounts of their own.
         let enforce = !verified;
-        match auth_state::mailbox::reserve(&self.store, mailbox, t, &limits, enforce).await {
+        match auth_state::mailbox::reserve(&self.store, mailbox, address, t, &limits, enforce).await {
             Ok(Reserve::Granted) => {}
             Ok(Reserve::Refused { retry_after }) => {
                 withdraw().await;
                 return Err(format!("{REFUSAL}{retry_after}").into());
             }
             Ok(Reserve::Undeliverable) => {
-                // The sign-in goes on as usual (no new oracle in its answer); nothing is enqueued,
-                // the code is taken back (a later sign-in tries again, e.g. after an operator's
-                // repair), and the status the person waiting reads says why no email comes.
-                withdraw().await;
+                // The sign-in goes on exactly as if the email had gone out: the code stays, counted
+                // against the user as any email is (taking it back would make every later sign-in
+                // answer "new email", an existence oracle); nothing is enqueued, and the status the
+                // person waiting reads says why no email comes. After an operator's repair, the
+                // next email goes out once this code is over (expired, or a resend).
                 self.mark_undeliverable(pool, &code.delivery, t).await;
                 return Ok(());
             }

@@ -33,6 +33,14 @@ pub fn mailbox(address: &str) -> Option<String> {
     Some(format!("{local}@{domain}"))
 }
 
+/// The address exactly as the mailer delivers to it (IDNA-mapped domain in Punycode), lower-cased
+/// (SES and its suppression list treat addresses without case): unlike [`mailbox`], `+tags` and
+/// dots stay, since a server that does not know `victim+x` bounces it while `victim` is fine. What
+/// a bounce or a complaint suppresses.
+pub fn delivered_address(address: &str) -> Option<String> {
+    EmailAddress::parse(address).ok().map(|a| a.as_str().to_ascii_lowercase())
+}
+
 /// Why a username or display name may not be shown in an email.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unshowable {

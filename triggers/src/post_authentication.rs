@@ -129,15 +129,15 @@ impl<Q: MailQueue, S: AuthStateStore, D: UserDirectory> PostAuthentication<Q, S,
             // Nobody waits on a welcome: its events still suppress a bouncing mailbox.
             delivery: None,
         };
-        match StateKey::mailbox(pool, email) {
-            Some(mailbox) => self.welcome(&mailbox, &job, now.timestamp()).await,
-            None => tracing::warn!(job_id = %job.id, "no welcome email: the address cannot be delivered to"),
+        match (StateKey::mailbox(pool, email), StateKey::address_tag(pool, email)) {
+            (Some(mailbox), Some(address)) => self.welcome(&mailbox, &address, &job, now.timestamp()).await,
+            _ => tracing::warn!(job_id = %job.id, "no welcome email: the address cannot be delivered to"),
         }
         Ok(event)
     }
 
-    async fn welcome(&self, mailbox: &StateKey, job: &MailJob, t: i64) {
-        match auth_state::mailbox::reserve(&self.store, mailbox, t, &self.config.limits, true).await {
+    async fn welcome(&self, mailbox: &StateKey, address: &str, job: &MailJob, t: i64) {
+        match auth_state::mailbox::reserve(&self.store, mailbox, address, t, &self.config.limits, true).await {
             Ok(Reserve::Granted) => {}
             Ok(Reserve::Refused { .. }) => {
                 return tracing::warn!(job_id = %job.id, "no welcome email: over the mailbox's budget");

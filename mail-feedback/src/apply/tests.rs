@@ -22,6 +22,12 @@ async fn mailbox(f: &MailFeedback<MemoryStore>, address: &str) -> MailboxState {
     f.store.load::<MailboxState>(&StateKey::mailbox(POOL, address).unwrap()).await.unwrap().state
 }
 
+/// Why the exact address is suppressed, if it is.
+async fn suppressed(f: &MailFeedback<MemoryStore>, address: &str) -> Option<String> {
+    let tag = StateKey::address_tag(POOL, address).unwrap();
+    mailbox(f, address).await.suppressed_for(&tag).map(|u| u.reason.clone())
+}
+
 #[tokio::test]
 async fn a_hard_bounce_marks_the_email_bounced_and_suppresses_the_mailbox_under_the_budgets_key() {
     let f = feedback();
@@ -30,9 +36,10 @@ async fn a_hard_bounce_marks_the_email_bounced_and_suppresses_the_mailbox_under_
     f.process(&fixture("eventbridge_bounce")).await.unwrap();
     let s = status(&f).await;
     assert_eq!((s.status, s.reason.as_deref()), (DeliveryStatus::Bounced, Some("permanent_bounce")));
-    // The same key the per-address budget uses, whatever the spelling the mailer delivered to.
-    let m = mailbox(&f, "Gone+tag@Example.com").await;
-    assert_eq!(m.undeliverable().unwrap().reason, "permanent_bounce");
+    // Kept in the item the per-address budget uses (every spelling reads it), for the exact
+    // address: case aside, another spelling of the mailbox is not suppressed.
+    assert_eq!(suppressed(&f, "GONE@example.COM").await.as_deref(), Some("permanent_bounce"));
+    assert_eq!(suppressed(&f, "gone+tag@example.com").await, None);
 }
 
 #[tokio::test]
@@ -42,17 +49,16 @@ async fn soft_trouble_is_recorded_without_suppressing_and_a_complaint_suppresses
     f.process(&fixture("delivery_delay")).await.unwrap();
     assert_eq!(status(&f).await.status, DeliveryStatus::Delayed);
     for address in ["full@example.com", "slow@example.com"] {
-        let m = mailbox(&f, address).await;
-        assert!(m.undeliverable().is_none(), "{address}");
-        assert_eq!(m.transient.unwrap().count, 1, "{address}");
+        assert_eq!(suppressed(&f, address).await, None, "{address}");
+        assert_eq!(mailbox(&f, address).await.transient.unwrap().count, 1, "{address}");
     }
     f.process(&fixture("delivery")).await.unwrap();
     assert_eq!(status(&f).await.status, DeliveryStatus::Delivered);
     f.process(&fixture("sns_complaint")).await.unwrap();
     assert_eq!(status(&f).await.status, DeliveryStatus::Complained);
-    assert_eq!(mailbox(&f, "angry@example.com").await.undeliverable().unwrap().reason, "complaint");
+    assert_eq!(suppressed(&f, "angry@example.com").await.as_deref(), Some("complaint"));
     f.process(&fixture("reject")).await.unwrap();
-    assert!(mailbox(&f, "ann@example.com").await.undeliverable().is_none(), "a reject is about content");
+    assert_eq!(suppressed(&f, "ann@example.com").await, None, "a reject is about content");
 }
 
 #[tokio::test]
@@ -71,4 +77,21 @@ async fn a_malformed_record_is_the_only_batch_item_failure() {
     let failed: Vec<&str> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
     assert_eq!(failed, ["b"]);
     assert_eq!(status(&f).await.status, DeliveryStatus::Bounced);
+}
+
+#[tokio::test]
+async fn a_bounce_report_acts_only_on_addresses_the_email_was_sent_to() {
+    let f = feedback();
+    let mut event: serde_json::Value = serde_json::from_str(&fixture("bounce_permanent")).unwrap();
+    event["bounce"]["bouncedRecipients"] = serde_json::json!([
+        {"emailAddress": "victim@example.com"},
+        {"emailAddress": "gone@example.com"}
+    ]);
+    f.process(&event.to_string()).await.unwrap();
+    assert_eq!(suppressed(&f, "victim@example.com").await, None, "not an address of this email");
+    assert_eq!(suppressed(&f, "gone@example.com").await.as_deref(), Some("permanent_bounce"));
+    for broken in [serde_json::json!("gone@example.com"), serde_json::json!([]), serde_json::Value::Null] {
+        event["bounce"]["bouncedRecipients"] = broken.clone();
+        assert!(f.process(&event.to_string()).await.is_err(), "{broken}: a batch item failure");
+    }
 }

@@ -96,25 +96,32 @@ pub struct TransientTrouble {
     pub last_at: i64,
 }
 
+/// The most exact addresses one mailbox's item keeps suppressed (each needs its own bounce or
+/// complaint); past it the oldest entry goes, so an attacker cannot grow the item without bound
+/// (SES's account suppression list still holds every one of them).
+pub const MAX_SUPPRESSED_PER_MAILBOX: usize = 32;
+
 impl MailboxState {
-    /// The mailbox is suppressed, and why.
-    pub fn undeliverable(&self) -> Option<&Undeliverable> {
-        self.undeliverable.as_ref()
+    /// Whether the exact address with this tag is suppressed, and why.
+    pub fn suppressed_for(&self, address_tag: &str) -> Option<&Undeliverable> {
+        self.suppressed.get(address_tag)
     }
 
-    /// When nothing in the item matters any more: the hour's emails, the suppression, the trouble.
+    /// When nothing in the item matters any more: the hour's emails, the suppressions, the trouble.
     pub(super) fn feedback_expiry(&self) -> i64 {
-        let suppressed = self.undeliverable.as_ref().map_or(0, |u| u.at + SUPPRESSION_KEPT_SECONDS);
+        let suppressed = self.suppressed.values().map(|u| u.at + SUPPRESSION_KEPT_SECONDS).max().unwrap_or(0);
         let trouble = self.transient.as_ref().map_or(0, |t| t.last_at + TRANSIENT_KEPT_SECONDS);
         suppressed.max(trouble)
     }
 }
 
-/// A hard bounce or a complaint: the product sends this mailbox nothing more. The first reason and
-/// time stay (a later complaint does not hide the bounce that came first).
-pub fn suppress(mut state: MailboxState, reason: &str, at: i64) -> ((), MailboxState) {
-    if state.undeliverable.is_none() {
-        state.undeliverable = Some(Undeliverable { reason: reason.to_string(), at });
+/// A hard bounce or a complaint: the product sends this exact address nothing more. The first
+/// reason and time stay (a later complaint does not hide the bounce that came first).
+pub fn suppress(mut state: MailboxState, address_tag: &str, reason: &str, at: i64) -> ((), MailboxState) {
+    state.suppressed.entry(address_tag.to_string()).or_insert_with(|| Undeliverable { reason: reason.to_string(), at });
+    while state.suppressed.len() > MAX_SUPPRESSED_PER_MAILBOX {
+        let oldest = state.suppressed.iter().min_by_key(|(_, u)| u.at).map(|(k, _)| k.clone());
+        oldest.map(|k| state.suppressed.remove(&k));
     }
     ((), state)
 }
@@ -127,9 +134,9 @@ pub fn trouble(mut state: MailboxState, at: i64) -> ((), MailboxState) {
     ((), state)
 }
 
-/// An operator's repair: the mailbox may receive email again (its hourly count stays).
-pub fn unsuppress(mut state: MailboxState) -> (bool, MailboxState) {
-    let was = state.undeliverable.take().is_some();
+/// An operator's repair: the exact address may receive email again (the hourly count stays).
+pub fn unsuppress(mut state: MailboxState, address_tag: &str) -> (bool, MailboxState) {
+    let was = state.suppressed.remove(address_tag).is_some();
     state.transient = None;
     (was, state)
 }
@@ -153,15 +160,26 @@ mod tests {
     }
 
     #[test]
-    fn a_suppression_keeps_its_first_reason_and_outlives_the_hours_emails() {
-        let ((), m) = suppress(MailboxState::default(), "permanent_bounce", 100);
-        let ((), m) = suppress(m, "complaint", 200);
-        assert_eq!(m.undeliverable().unwrap(), &Undeliverable { reason: "permanent_bounce".into(), at: 100 });
+    fn a_suppression_is_per_exact_address_keeps_its_first_reason_and_outlives_the_hours_emails() {
+        let ((), m) = suppress(MailboxState::default(), "tag-a", "permanent_bounce", 100);
+        let ((), m) = suppress(m, "tag-a", "complaint", 200);
+        assert_eq!(m.suppressed_for("tag-a").unwrap(), &Undeliverable { reason: "permanent_bounce".into(), at: 100 });
+        assert!(m.suppressed_for("tag-b").is_none(), "another spelling of the mailbox is not suppressed");
         assert_eq!(m.expires_at(), 100 + SUPPRESSION_KEPT_SECONDS);
         let ((), m) = trouble(m, 300);
-        let (was, m) = unsuppress(m);
-        assert!(was && m.undeliverable().is_none() && m.transient.is_none());
-        let (was, _) = unsuppress(m);
+        let (was, m) = unsuppress(m, "tag-a");
+        assert!(was && m.suppressed_for("tag-a").is_none() && m.transient.is_none());
+        let (was, _) = unsuppress(m, "tag-a");
         assert!(!was);
+    }
+
+    #[test]
+    fn one_mailbox_keeps_a_bounded_number_of_suppressed_addresses() {
+        let mut m = MailboxState::default();
+        for i in 0..100 {
+            m = suppress(m, &format!("tag-{i}"), "permanent_bounce", i).1;
+        }
+        assert_eq!(m.suppressed.len(), MAX_SUPPRESSED_PER_MAILBOX);
+        assert!(m.suppressed_for("tag-99").is_some() && m.suppressed_for("tag-0").is_none(), "the oldest go");
     }
 }

@@ -13,23 +13,24 @@ pub enum Reserve {
     Granted,
     /// The hourly budget is spent: wait this many seconds.
     Refused { retry_after: i64 },
-    /// A hard bounce or a complaint suppressed the mailbox (mail-feedback): send nothing, ever,
+    /// A hard bounce or a complaint suppressed this exact address (mail-feedback): send nothing
     /// until an operator removes the suppression. Nothing was counted.
     Undeliverable,
 }
 
-/// Counts one email to `mailbox` at `t` unless the mailbox is suppressed or (only when `enforce`:
+/// Counts one email to `mailbox` at `t` unless the exact address (`address_tag`) is suppressed or (only when `enforce`:
 /// an address its user proved is counted, never refused) its hourly budget is spent. Refusals and
 /// suppressed sends are counted in `AddressBudgetRefusals` and `EmailsSuppressed`.
 pub async fn reserve<S: AuthStateStore>(
     store: &S,
     mailbox: &StateKey,
+    address_tag: &str,
     t: i64,
     limits: &Limits,
     enforce: bool,
 ) -> Result<Reserve, StoreError> {
     let reserved = update(store, mailbox, |state: MailboxState| {
-        if state.undeliverable().is_some() {
+        if state.suppressed_for(address_tag).is_some() {
             return (Reserve::Undeliverable, state);
         }
         match reserve_email(state, t, limits, enforce) {

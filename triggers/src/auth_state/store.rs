@@ -42,6 +42,13 @@ impl StateKey {
         identity::mailbox(address).map(|mailbox| Self::hashed("passwordless-mailbox/v1", user_pool_id, &mailbox))
     }
 
+    /// The hashed exact address (as [`identity::delivered_address`] spells it) a suppression is
+    /// kept under, inside its mailbox's item: the table holds no address.
+    pub fn address_tag(user_pool_id: &str, address: &str) -> Option<String> {
+        identity::delivered_address(address)
+            .map(|exact| Self::hashed("passwordless-address/v1", user_pool_id, &exact).0)
+    }
+
     /// One email's delivery status ([`super::delivery::DeliveryState`]), by its delivery id.
     pub fn delivery(user_pool_id: &str, delivery_id: &str) -> Self {
         Self::hashed("passwordless-delivery/v1", user_pool_id, delivery_id)

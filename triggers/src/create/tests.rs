@@ -366,3 +366,34 @@ async fn one_mailbox_gets_at_most_its_hourly_budget_whatever_the_username() {
     let out = t.handle(event, now() + chrono::Duration::minutes(61)).await.unwrap();
     assert_eq!(public(&out, "newEmail"), "true");
 }
+
+#[tokio::test]
+async fn a_suppressed_address_gets_nothing_yet_its_sign_in_answers_as_any_other() {
+    use crate::auth_state::MailboxState;
+    use crate::auth_state::delivery::{self, DeliveryState, DeliveryStatus};
+    let t = trigger(MemoryQueue::default());
+    let event: CognitoEventUserPoolsCreateAuthChallenge = fixtures::event("create_first_challenge.json");
+    let pool = event.cognito_event_user_pools_header.user_pool_id.clone().unwrap();
+    let email = event.request.user_attributes["email"].clone();
+    let (mailbox, tag) = (StateKey::mailbox(&pool, &email).unwrap(), StateKey::address_tag(&pool, &email).unwrap());
+    update(&t.store, &mailbox, |m: MailboxState| delivery::suppress(m, &tag, "permanent_bounce", 1)).await.unwrap();
+
+    let first = t.handle(event.clone(), now()).await.unwrap();
+    assert!(jobs(&t).is_empty(), "nothing enqueued");
+    assert_eq!(public(&first, "newEmail"), "true", "as if the email went out");
+    let id = public(&first, "delivery");
+    let status = t.store.load::<DeliveryState>(&StateKey::delivery(&pool, &id)).await.unwrap().state;
+    assert_eq!((status.status, status.reason.as_deref()), (DeliveryStatus::Bounced, Some("suppressed")));
+    let second = t.handle(event, now() + chrono::Duration::seconds(5)).await.unwrap();
+    assert_eq!(public(&second, "newEmail"), "false", "the code is kept: the next sign-in reuses it");
+    assert_eq!(public(&second, "delivery"), id);
+
+    // Another address of the same mailbox is not suppressed.
+    let other = fixtures::edited("create_first_challenge.json", |v| {
+        v["userName"] = "bob".into();
+        v["request"]["userAttributes"]["sub"] = "b0b".into();
+        v["request"]["userAttributes"]["email"] = email.replace('@', "+x@").into();
+    });
+    t.handle(other, now()).await.unwrap();
+    assert_eq!(jobs(&t).len(), 1);
+}
