@@ -1,12 +1,13 @@
 //! What `GET /login/status` answers: the delivery status of the email a sign-in waits for,
 //! authorised by that sign-in's `Session` string and nothing else. Each answer that carries a
-//! challenge stores, under the hash of its session, the challenge's delivery id (create-auth-
-//! challenge puts it in the public parameters) and the user's state key; the status then reads
-//! the email's status (`mail-feedback` writes it from SES's events; none yet is `queued`).
+//! challenge stores, under the hash of its session, the user's state key and when the email went
+//! out; the status then reads the user's state (whose active code holds its email's delivery id,
+//! never shown to anyone) and that email's status (`mail-feedback` writes it from SES's events;
+//! none yet is `queued`).
 //!
 //! An unknown username's sign-in sends nothing, yet must not read differently: its status
-//! follows a schedule like a real email's (`sent` within 2 s, `delivered` 2 to 6 s later, drawn
-//! per delivery id). docs/user-existence.md says exactly what the status still reveals.
+//! follows a schedule like a real email's (`sent` within 2 s, `delivered` 2 to 6 s later), drawn
+//! from its code's secret delivery id. docs/user-existence.md says exactly what the status still reveals.
 
 use serde::{Deserialize, Serialize};
 use std::future::Future;
@@ -27,13 +28,12 @@ pub struct Status {
 }
 
 pub trait Deliveries: Send + Sync {
-    /// Remembers which email the sign-in with this session waits for (sent at `sent_at`, as the
-    /// challenge says), until `until`.
+    /// Remembers that the sign-in with this session waits for the user's email sent at `sent_at`
+    /// (as the challenge says), until `until`.
     fn remember<'a>(
         &'a self,
         session: &'a str,
         username: &'a str,
-        delivery: &'a str,
         sent_at: i64,
         until: i64,
     ) -> BoxFuture<'a, Result<(), String>>;
@@ -45,7 +45,6 @@ pub trait Deliveries: Send + Sync {
 /// What is kept per session: hashes and ids only (no username, no address, no session).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 struct Waiting {
-    delivery: String,
     /// The user's auth-state key: whether the name is an account's decides real or scheduled.
     user: String,
     /// When the email went out (the challenge's `sentAt`): an unknown name's schedule runs from it,
@@ -90,14 +89,13 @@ impl<S: AuthStateStore> Deliveries for StoredDeliveries<S> {
         &'a self,
         session: &'a str,
         username: &'a str,
-        delivery: &'a str,
         sent_at: i64,
         until: i64,
     ) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
             let key = StateKey::sign_in_session(&self.user_pool_id, session);
             let user = StateKey::user(&self.user_pool_id, username).as_str().to_string();
-            let waiting = Waiting { delivery: delivery.to_string(), user, since: sent_at, until };
+            let waiting = Waiting { user, since: sent_at, until };
             update(&self.store, &key, |_: Waiting| ((), waiting.clone())).await.map_err(|e| e.to_string())
         })
     }
@@ -111,11 +109,13 @@ impl<S: AuthStateStore> Deliveries for StoredDeliveries<S> {
             }
             let w = waiting.state;
             let user = self.store.load::<UserState>(&StateKey::from_stored(w.user.clone())).await;
+            let user = user.map_err(|e| e.to_string())?.state;
+            let delivery = user.code.as_ref().map(|c| c.delivery.clone()).unwrap_or_default();
             // Read for an unknown name too: both kinds of name cost the same three reads.
-            let email = StateKey::delivery(&self.user_pool_id, &w.delivery);
+            let email = StateKey::delivery(&self.user_pool_id, &delivery);
             let read = self.store.load::<DeliveryState>(&email).await.map_err(|e| e.to_string())?;
-            if user.map_err(|e| e.to_string())?.state.owner.is_none() {
-                let (sent, delivered) = schedule(&w.delivery);
+            if user.owner.is_none() {
+                let (sent, delivered) = schedule(&delivery);
                 let elapsed = now - w.since;
                 let (status, at) = if elapsed >= delivered {
                     (DeliveryStatus::Delivered, w.since + delivered)
@@ -146,11 +146,25 @@ mod tests {
         let store = MemoryStore::new();
         let d = StoredDeliveries::new(store.clone(), POOL);
         let id = "0123456789abcdef0123456789abcdef";
-        // An account's state has an owner; an unknown name's has none.
-        let owned = UserState { owner: Some("sub-1".into()), ..UserState::default() };
-        update(&store, &StateKey::user(POOL, "ann"), |_: UserState| ((), owned.clone())).await.unwrap();
-        d.remember("session-a", "ann", id, 1000, 1180).await.unwrap();
-        d.remember("session-b", "nobody", "ffffffffffffffffffffffffffffffff", 1000, 1180).await.unwrap();
+        // An account's state has an owner; an unknown name's has none. Each holds its code's id.
+        let with_code = |owner: Option<&str>, delivery: &str| UserState {
+            owner: owner.map(str::to_string),
+            code: Some(triggers::auth_state::ActiveCode {
+                digits: "12345678".into(),
+                sent_at: 1000,
+                expires_at: 1180,
+                wrong: 0,
+                used: false,
+                delivery: delivery.into(),
+            }),
+            ..UserState::default()
+        };
+        let unknown = "ffffffffffffffffffffffffffffffff";
+        for (name, state) in [("ann", with_code(Some("sub-1"), id)), ("nobody", with_code(None, unknown))] {
+            update(&store, &StateKey::user(POOL, name), |_: UserState| ((), state.clone())).await.unwrap();
+        }
+        d.remember("session-a", "ann", 1000, 1180).await.unwrap();
+        d.remember("session-b", "nobody", 1000, 1180).await.unwrap();
 
         assert_eq!(d.status("session-a", 1001).await.unwrap().unwrap().status, DeliveryStatus::Queued);
         let key = StateKey::delivery(POOL, id);
@@ -160,7 +174,7 @@ mod tests {
         let bounced = d.status("session-a", 1003).await.unwrap().unwrap();
         assert_eq!((bounced.status, bounced.reason.as_deref()), (DeliveryStatus::Bounced, Some("permanent_bounce")));
 
-        let (sent, delivered) = schedule("ffffffffffffffffffffffffffffffff");
+        let (sent, delivered) = schedule(unknown);
         assert!((1..=2).contains(&sent) && delivered - sent >= 2 && delivered <= 8);
         for (t, expected) in
             [(0, DeliveryStatus::Queued), (sent, DeliveryStatus::Sent), (delivered, DeliveryStatus::Delivered)]

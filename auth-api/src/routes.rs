@@ -231,15 +231,14 @@ pub async fn verify_login(
 /// Keeps, with the challenge's session, which email it waits for (for `GET /login/status`). A
 /// failure costs only the status, never the sign-in.
 async fn remember(state: &AppState, username: &str, challenge: &Challenge) {
-    let Some(delivery) = challenge.parameters.get("delivery") else { return };
     let now = chrono::Utc::now().timestamp();
     let time = |name: &str| {
         let value = challenge.parameters.get(name)?;
         chrono::DateTime::parse_from_rfc3339(value).ok().map(|t| t.timestamp())
     };
-    let sent_at = time("sentAt").unwrap_or(now).min(now);
+    let Some(sent_at) = time("sentAt").map(|t| t.min(now)) else { return };
     let until = time("expiresAt").unwrap_or(now + state.config.code_ttl_seconds).max(now + 60);
-    if let Err(e) = state.deliveries.remember(&challenge.session, username, delivery, sent_at, until).await {
+    if let Err(e) = state.deliveries.remember(&challenge.session, username, sent_at, until).await {
         tracing::error!(error = %e, "the sign-in's email was not recorded; its status will not be shown");
     }
 }

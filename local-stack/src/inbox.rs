@@ -109,6 +109,7 @@ impl EmailSender for Inbox {
         }
         let tag = |name: &str| email.tags.iter().find(|(k, _)| k == name).map_or(String::new(), |(_, v)| v.clone());
         let now = Utc::now();
+        let to_header = email.to.to_header();
         let mut published = Vec::new();
         let id = self
             .keep(|id| {
@@ -116,7 +117,8 @@ impl EmailSender for Inbox {
                     Some(_) => mail_feedback::simulator::events(&mail_feedback::simulator::Sent {
                         message_id: &id,
                         from: &email.from,
-                        to: email.to.address.as_str(),
+                        // As the mailer addressed it: SES's `mail.destination` echoes that.
+                        to: &to_header,
                         tags: &email.tags,
                         configuration_set: email.configuration_set.as_deref(),
                         at: now,

@@ -70,7 +70,7 @@ pub fn parse(body: &str) -> Result<Feedback, Malformed> {
             .into_iter()
             .flatten()
             .filter_map(|r| r.get("emailAddress").and_then(Value::as_str).or_else(|| r.as_str()))
-            .map(str::to_string)
+            .map(|a| bare_address(a).to_string())
             .collect()
     };
     let destination = addresses(&mail["destination"]);
@@ -123,6 +123,16 @@ pub fn parse(body: &str) -> Result<Feedback, Malformed> {
         .filter(|t| mail_job::MailContent::TEMPLATE_NAMES.contains(&t.as_str()))
         .unwrap_or_else(|| "other".into());
     Ok(Feedback { kind, destination, delivery: tag("delivery"), template, recipients, at })
+}
+
+/// The address in `"Name" <address>` (SES echoes `destination` as the sender gave it, and the
+/// mailer gives a display name), or the string itself.
+pub fn bare_address(header: &str) -> &str {
+    let header = header.trim();
+    match (header.rfind('<'), header.ends_with('>')) {
+        (Some(start), true) => &header[start + 1..header.len() - 1],
+        _ => header,
+    }
 }
 
 fn unwrap_envelope(value: Value) -> Result<Value, Malformed> {

@@ -19,6 +19,7 @@ pub const DOMAIN: &str = "simulator.amazonses.com";
 pub struct Sent<'a> {
     pub message_id: &'a str,
     pub from: &'a str,
+    /// As the mailer addressed it (`"Name" <address>`, or the bare address).
     pub to: &'a str,
     /// The message tags (the mailer's `template`, `locale`, `delivery`).
     pub tags: &'a [(String, String)],
@@ -28,7 +29,8 @@ pub struct Sent<'a> {
 
 /// The events SES would publish for this email, oldest first, each an EventBridge event.
 pub fn events(sent: &Sent<'_>) -> Vec<Value> {
-    let (local, domain) = sent.to.rsplit_once('@').unwrap_or((sent.to, ""));
+    let address = crate::event::bare_address(sent.to);
+    let (local, domain) = address.rsplit_once('@').unwrap_or((address, ""));
     let scenario = if domain.eq_ignore_ascii_case(DOMAIN) {
         local.split('+').next().unwrap_or_default().to_ascii_lowercase()
     } else {
@@ -36,7 +38,7 @@ pub fn events(sent: &Sent<'_>) -> Vec<Value> {
     };
     let stamp =
         |after_ms: i64| (sent.at + Duration::milliseconds(after_ms)).to_rfc3339_opts(SecondsFormat::Millis, true);
-    let recipient = json!([{ "emailAddress": sent.to }]);
+    let recipient = json!([{ "emailAddress": address }]);
     let delivery = || {
         record(
             "Delivery",
@@ -45,7 +47,7 @@ pub fn events(sent: &Sent<'_>) -> Vec<Value> {
             json!({
                 "timestamp": stamp(800),
                 "processingTimeMillis": 800,
-                "recipients": [sent.to],
+                "recipients": [address],
                 "smtpResponse": "250 2.6.0 Message received",
                 "reportingMTA": "local-stack.simulator",
             }),
@@ -59,7 +61,7 @@ pub fn events(sent: &Sent<'_>) -> Vec<Value> {
             json!({
                 "bounceType": "Permanent",
                 "bounceSubType": sub_type,
-                "bouncedRecipients": [{ "emailAddress": sent.to, "action": "failed", "status": "5.1.1",
+                "bouncedRecipients": [{ "emailAddress": address, "action": "failed", "status": "5.1.1",
                     "diagnosticCode": "smtp; 550 5.1.1 user unknown" }],
                 "timestamp": stamp(600),
                 "feedbackId": format!("{}-bounce", sent.message_id),
@@ -153,5 +155,10 @@ mod tests {
         assert_eq!(kinds("complaint@simulator.amazonses.com"), [Kind::Sent, Kind::Delivered, Kind::Complaint]);
         assert_eq!(kinds("suppressionlist@simulator.amazonses.com"), [Kind::Sent, hard("OnAccountSuppressionList")]);
         assert_eq!(kinds("ann@example.com"), [Kind::Sent, Kind::Delivered]);
+        assert_eq!(
+            kinds("\"Bo\" <bounce@simulator.amazonses.com>"),
+            [Kind::Sent, hard("General")],
+            "as the mailer addresses it"
+        );
     }
 }

@@ -66,10 +66,12 @@ async fn play_ses_events(stack: &CognitoStack, feedback: &MailFeedback<DynamoSto
         let mut tags = vec![("template".to_string(), job.content.template_name().to_string())];
         tags.push(("locale".into(), job.locale.to_string()));
         tags.extend(job.delivery.map(|d| ("delivery".to_string(), d.as_str().to_string())));
+        // SES echoes the destination as the mailer gave it: with the display name.
+        let to = format!("\"{}\" <{}>", job.to.name.clone().unwrap_or_default(), job.to.email);
         let sent = mail_feedback::simulator::Sent {
             message_id: job.id.as_str(),
             from: "Acme <no-reply@acme.example>",
-            to: &job.to.email,
+            to: &to,
             tags: &tags,
             configuration_set: Some("passwordless"),
             at: chrono::Utc::now(),

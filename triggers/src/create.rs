@@ -202,11 +202,6 @@ impl<Q: MailQueue, S: AuthStateStore> CreateChallenge<Q, S> {
             ("resendAt", rfc3339(code.sent_at + limits.resend_after_seconds)),
             ("newEmail", sent_now.to_string()),
         ]);
-        // What the auth API keeps with the session so `GET /login/status` can find this email's
-        // delivery (an unknown user's too: indistinguishable until the status is read).
-        if !code.delivery.is_empty() {
-            public.push(("delivery", code.delivery.clone()));
-        }
         if wants_resend {
             let (answer, retry_after) = match refused {
                 None => ("sent", None),

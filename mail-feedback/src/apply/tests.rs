@@ -90,6 +90,13 @@ async fn a_bounce_report_acts_only_on_addresses_the_email_was_sent_to() {
     f.process(&event.to_string()).await.unwrap();
     assert_eq!(suppressed(&f, "victim@example.com").await, None, "not an address of this email");
     assert_eq!(suppressed(&f, "gone@example.com").await.as_deref(), Some("permanent_bounce"));
+    // SES echoes the destination as the mailer gave it, display name included.
+    let mut named: serde_json::Value = serde_json::from_str(&fixture("bounce_permanent")).unwrap();
+    named["mail"]["destination"] = serde_json::json!(["\"Gone Person\" <Gone@Example.com>"]);
+    named["mail"]["tags"]["delivery"] = serde_json::json!(["ffffffffffffffffffffffffffffffff"]);
+    let f2 = feedback();
+    f2.process(&named.to_string()).await.unwrap();
+    assert_eq!(suppressed(&f2, "gone@example.com").await.as_deref(), Some("permanent_bounce"));
     for broken in [serde_json::json!("gone@example.com"), serde_json::json!([]), serde_json::Value::Null] {
         event["bounce"]["bouncedRecipients"] = broken.clone();
         assert!(f.process(&event.to_string()).await.is_err(), "{broken}: a batch item failure");
