@@ -72,7 +72,8 @@ impl Endpoint {
         self.sign_in(username).await.unwrap()
     }
 
-    async fn sign_in(&self, username: &str) -> Result<Session, (String, String)> {
+    /// `InitiateAuth` (CUSTOM_AUTH): the session, and the code of the newest sign-in email.
+    async fn start(&self, username: &str) -> Result<(String, String), (String, String)> {
         let started = self
             .client
             .initiate_auth()
@@ -92,17 +93,33 @@ impl Endpoint {
                 _ => None,
             })
             .expect("the sign-in email");
-        let done = self
-            .client
+        Ok((started.session().unwrap().to_string(), code))
+    }
+
+    async fn answer(
+        &self,
+        username: &str,
+        session: &str,
+        code: &str,
+    ) -> Result<
+        aws_sdk_cognitoidentityprovider::operation::respond_to_auth_challenge::RespondToAuthChallengeOutput,
+        (String, String),
+    > {
+        self.client
             .respond_to_auth_challenge()
             .client_id(self.client_id())
             .challenge_name(ChallengeNameType::CustomChallenge)
-            .session(started.session().unwrap())
+            .session(session)
             .challenge_responses("USERNAME", username)
             .challenge_responses("ANSWER", code)
             .send()
             .await
-            .unwrap();
+            .map_err(|e| (e.code().unwrap_or("?").to_string(), e.message().unwrap_or("").to_string()))
+    }
+
+    async fn sign_in(&self, username: &str) -> Result<Session, (String, String)> {
+        let (session, code) = self.start(username).await?;
+        let done = self.answer(username, &session, &code).await.unwrap();
         let tokens = done.authentication_result().expect("tokens");
         Ok(Session {
             access: tokens.access_token().unwrap().to_string(),
@@ -317,37 +334,10 @@ async fn operators_sign_users_out_disable_them_and_users_delete_themselves() {
     e.client.admin_enable_user().user_pool_id(e.pool_id()).username("otto").send().await.unwrap();
 
     // A sign-in under way when the user is disabled gets no tokens.
-    let started = e
-        .client
-        .initiate_auth()
-        .client_id(e.client_id())
-        .auth_flow(AuthFlowType::CustomAuth)
-        .auth_parameters("USERNAME", "otto")
-        .send()
-        .await
-        .unwrap();
-    let code = e
-        .queue
-        .jobs()
-        .iter()
-        .rev()
-        .find_map(|j| match &j.content {
-            mail_job::MailContent::LoginLink(data) => Some(data.code.clone()),
-            _ => None,
-        })
-        .unwrap();
+    let (session, code) = e.start("otto").await.unwrap();
     e.client.admin_disable_user().user_pool_id(e.pool_id()).username("otto").send().await.unwrap();
-    let finished = e
-        .client
-        .respond_to_auth_challenge()
-        .client_id(e.client_id())
-        .challenge_name(ChallengeNameType::CustomChallenge)
-        .session(started.session().unwrap())
-        .challenge_responses("USERNAME", "otto")
-        .challenge_responses("ANSWER", code)
-        .send()
-        .await;
-    assert_eq!(failure(finished), ("NotAuthorizedException".into(), "User is disabled.".into()));
+    let finished = e.answer("otto", &session, &code).await;
+    assert_eq!(finished.err().unwrap(), ("NotAuthorizedException".into(), "User is disabled.".into()));
     e.client.admin_enable_user().user_pool_id(e.pool_id()).username("otto").send().await.unwrap();
     let s = e.sign_in("otto").await.unwrap();
     let unknown = e.client.admin_disable_user().user_pool_id(e.pool_id()).username("nobody").send().await;
