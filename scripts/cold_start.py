@@ -122,7 +122,7 @@ def functions(moto_url):
     def suppressed(out):
         item = dynamodb.get_item(TableName=table, Key=bounced_mailbox, ConsistentRead=True).get("Item")
         return out["results"][0]["body"]["batchItemFailures"] == [] and item is not None \
-            and json.loads(item["state"]["S"]).get("undeliverable") is not None
+            and bool(json.loads(item["state"]["S"]).get("suppressed"))
 
     return [
         ("define-auth-challenge", fixture("define_empty_session.json"), ["MAX_ATTEMPTS=3"], None, None),
