@@ -82,12 +82,15 @@ async fn with_aws_the_stack_runs_over_sqs_and_ses() {
         .queue_url
         .unwrap();
 
+    let feedback_url = moto.create_queue(&sqs, "mail-feedback").await;
+
     let port = free_port();
     let mut child = local_stack()
         .args(["--listen", &format!("127.0.0.1:{port}"), "--aws"])
         .envs(moto.env())
         .env("MAIL_QUEUE_URL", &queue_url)
         .env("MAIL_DLQ_URL", &dlq_url)
+        .env("FEEDBACK_QUEUE_URL", &feedback_url)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -126,6 +129,44 @@ async fn with_aws_the_stack_runs_over_sqs_and_ses() {
     let queue_page = http.get(format!("{origin}/dev/queue")).send().await.unwrap().text().await.unwrap();
     assert!(queue_page.contains("0 waiting, 0 in flight"), "the worker deleted what it sent: {queue_page}");
     assert!(queue_page.contains("Dead-letter queue"));
+    assert!(queue_page.contains(&feedback_url), "the feedback queue, as deployed: {queue_page}");
+
+    // SES's events are read from the deployed feedback queue: a hard bounce of wes's address (as
+    // EventBridge forwards it) suppresses it, so another account's sign-in to it sends nothing.
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/../mail-feedback/fixtures/eventbridge_bounce.json");
+    let bounce = std::fs::read_to_string(fixture).unwrap().replace("gone@example.com", "wes@example.com");
+    sqs.send_message().queue_url(&feedback_url).message_body(bounce).send().await.unwrap();
+    assert_eq!(
+        post("/api/signup", json!({"username": "wes2", "email": "wes@example.com"})).await.unwrap().status(),
+        201
+    );
+    // Once the stack's poller has taken the event off the queue (and applied it) ...
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let attributes = sqs
+            .get_queue_attributes()
+            .queue_url(&feedback_url)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await
+            .unwrap();
+        let left: u64 = attributes.attributes().unwrap().values().map(|v| v.parse::<u64>().unwrap()).sum();
+        if left == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the feedback queue was not consumed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // ... a sign-in to that address sends nothing and says why.
+    let sent_before = moto.sent_emails().len();
+    let login: Value = post("/api/login", json!({"username": "wes2"})).await.unwrap().json().await.unwrap();
+    let session = login["session"].as_str().unwrap();
+    let status = http.get(format!("{origin}/api/login/status")).header("x-sign-in-session", session).send();
+    let status: Value = status.await.unwrap().json().await.unwrap();
+    assert_eq!((status["status"].as_str(), status["reason"].as_str()), (Some("bounced"), Some("suppressed")));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(moto.sent_emails().len(), sent_before, "nothing sent to the suppressed address");
 }
 
 /// Kills the child when the test ends, whatever happened.
