@@ -186,6 +186,9 @@ pub struct UserState {
     /// same, as a real user's does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decoy_hint: Option<String>,
+    /// A passkey sign-in the auth API verified, waiting for its session ([`crate::passkey`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passkey: Option<crate::passkey::PasskeyProof>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -198,7 +201,8 @@ impl Item for UserState {
     /// longest guess backoff, so deletion never shortens one).
     fn expires_at(&self) -> i64 {
         let code = self.code.as_ref().map_or(0, |c| c.expires_at);
-        code.max(self.emails.last_expiry())
+        let proof = self.passkey.as_ref().map_or(0, |p| p.until);
+        code.max(self.emails.last_expiry()).max(proof)
     }
 }
 

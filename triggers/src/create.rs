@@ -11,7 +11,7 @@ use crate::code::{self, OneTimeCode};
 use crate::decoy::{self, LatencyMirror};
 use crate::link::LoginUrl;
 use crate::mail_queue::MailQueue;
-use crate::{CUSTOM_CHALLENGE, TriggerError, resend};
+use crate::{CUSTOM_CHALLENGE, TriggerError, passkey, resend};
 use aws_lambda_events::event::cognito::CognitoEventUserPoolsCreateAuthChallenge;
 use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 use lambda_support::{ConfigError, Env};
@@ -72,6 +72,13 @@ impl CreateConfig {
             email_hint: EmailHint::from_env(env)?,
         })
     }
+}
+
+/// What a round does: the email path ([`auth_state::start`]), or a passkey challenge that
+/// carries the proof's digest ([`passkey`]).
+enum Round {
+    Email(Start),
+    Passkey(String),
 }
 
 /// Where a real user's email goes: the address as the user has it, the mailbox it counts against,
@@ -143,7 +150,14 @@ impl<Q: MailQueue, S: AuthStateStore> CreateChallenge<Q, S> {
         // An unknown name keeps the hint it was first given, so it looks the same every time.
         let decoy_hint = (self.config.email_hint == EmailHint::Masked && owner.is_none()).then(decoy::random_hint);
         let delivery = DeliveryId::random();
-        let (outcome, kept_hint) = update(&self.store, &key, |state: UserState| {
+        // Only a session's first round may take a passkey proof (the API starts one for it).
+        let first_round = request.session.is_empty();
+        let (round, kept_hint) = update(&self.store, &key, |state: UserState| {
+            if let Some((digest, next)) =
+                first_round.then(|| passkey::take(&state, owner.as_deref(), now.timestamp())).flatten()
+            {
+                return ((Round::Passkey(digest), None), next);
+            }
             let (mut outcome, mut next) =
                 auth_state::start(state, owner.as_deref(), now.timestamp(), ttl, &limits, wants_resend, || {
                     fresh.clone()
@@ -158,9 +172,22 @@ impl<Q: MailQueue, S: AuthStateStore> CreateChallenge<Q, S> {
             if next.owner.is_none() && next.decoy_hint.is_none() {
                 next.decoy_hint = decoy_hint.clone();
             }
-            ((outcome, next.decoy_hint.clone()), next)
+            ((Round::Email(outcome), next.decoy_hint.clone()), next)
         })
         .await?;
+        let outcome = match round {
+            Round::Email(outcome) => outcome,
+            Round::Passkey(digest) => {
+                tracing::info!("passkey sign-in: no email");
+                lambda_support::metrics::emit(&[], &[("PasskeySignIns", lambda_support::metrics::Unit::Count, 1.0)]);
+                let response = &mut event.response;
+                response.public_challenge_parameters =
+                    [(passkey::METHOD_PARAMETER.to_string(), passkey::METHOD.to_string())].into();
+                response.private_challenge_parameters = [(passkey::PRIVATE_PARAMETER.to_string(), digest)].into();
+                response.challenge_metadata = Some(passkey::METADATA.to_string());
+                return Ok(event);
+            }
+        };
 
         let (code, refused, sent_now) = match outcome {
             Start::Refused { retry_after, hold } => {

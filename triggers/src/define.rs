@@ -1,7 +1,7 @@
 //! define-auth-challenge: the state machine that decides, from the session so far, whether to
 //! issue another custom challenge, issue tokens, or fail.
 
-use crate::{CUSTOM_CHALLENGE, TriggerError, resend};
+use crate::{CUSTOM_CHALLENGE, TriggerError, passkey, resend};
 use aws_lambda_events::event::cognito::{
     CognitoEventUserPoolsChallengeResult, CognitoEventUserPoolsDefineAuthChallenge,
 };
@@ -34,6 +34,8 @@ pub enum Decision {
 pub enum Round {
     /// A CUSTOM_CHALLENGE with the verify trigger's verdict.
     Custom { correct: bool },
+    /// A passkey challenge ([`crate::passkey`]): only ever a session's first round.
+    Passkey { correct: bool },
     /// Anything else: SRP_A, PASSWORD_VERIFIER, a null entry, a missing name.
     Foreign,
 }
@@ -42,14 +44,18 @@ impl Round {
     pub fn from_entry(entry: Option<&CognitoEventUserPoolsChallengeResult>) -> Self {
         match entry {
             Some(e) if e.challenge_name.as_deref() == Some(CUSTOM_CHALLENGE) => {
-                Round::Custom { correct: e.challenge_result }
+                if e.challenge_metadata.as_deref() == Some(passkey::METADATA) {
+                    Round::Passkey { correct: e.challenge_result }
+                } else {
+                    Round::Custom { correct: e.challenge_result }
+                }
             }
             _ => Round::Foreign,
         }
     }
 }
 
-/// The rules of design.md. Tokens are issued only when every round is a custom challenge, the
+/// The rules of design.md (and a passkey round's, docs/passkeys.md). Tokens are issued only when every round is a custom challenge, the
 /// last one was answered correctly, no earlier one was (that session should already have ended)
 /// and the session is within the attempt limit. `resends` of the failed rounds were requests for a
 /// new email ([`crate::resend`]), not answers: they do not count against `max_attempts`, and a
@@ -58,6 +64,10 @@ pub fn decide(session: &[Round], max_attempts: usize, resends: usize) -> Decisio
     let Some((last, earlier)) = session.split_last() else {
         return Decision::Challenge;
     };
+    // A passkey round is all or nothing: its one answer issues tokens or ends the session.
+    if let Round::Passkey { correct } = last {
+        return if *correct && earlier.is_empty() && resends == 0 { Decision::IssueTokens } else { Decision::Fail };
+    }
     let earlier_all_wrong = earlier.iter().all(|r| *r == Round::Custom { correct: false });
     if !earlier_all_wrong || resends > resend::MAX_PER_SESSION || resends > earlier.len() + 1 {
         return Decision::Fail;

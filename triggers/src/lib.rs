@@ -15,6 +15,7 @@ pub mod fixtures;
 pub mod identity;
 pub mod link;
 pub mod mail_queue;
+pub mod passkey;
 pub mod post_authentication;
 pub mod pre_sign_up;
 pub mod resend;

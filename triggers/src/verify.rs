@@ -4,7 +4,7 @@
 
 use crate::auth_state::store::{AuthStateStore, StateKey, update};
 use crate::auth_state::{self, Limits, Verdict};
-use crate::{TriggerError, resend};
+use crate::{TriggerError, passkey, resend};
 use aws_lambda_events::event::cognito::CognitoEventUserPoolsVerifyAuthChallenge;
 use chrono::{DateTime, Utc};
 use lambda_support::metrics::{Unit, emit};
@@ -40,6 +40,13 @@ impl<S: AuthStateStore> VerifyChallenge<S> {
         }
         // Only a JSON string can be an answer; a number, object or null is simply wrong.
         let answer = request.challenge_answer.as_ref().and_then(|a| a.as_str()).unwrap_or("");
+        if let Some(expected) = request.private_challenge_parameters.get(passkey::PRIVATE_PARAMETER) {
+            // A passkey round: the answer is the proof's secret; the code state is not touched.
+            let correct = !request.user_not_found && passkey::answers(expected, answer);
+            tracing::info!(correct, "verify passkey proof");
+            event.response.answer_correct = correct;
+            return Ok(event);
+        }
         let limits = self.limits;
         // The same reads and writes run for unknown users, so both take the same time.
         let verdict =
@@ -141,6 +148,25 @@ mod tests {
         let (v, _) = verifier().await;
         let event = fixtures::edited("verify_answer.json", |e| e["request"]["userNotFound"] = json!(true));
         assert!(!v.handle(event, now()).await.unwrap().response.answer_correct);
+    }
+
+    #[tokio::test]
+    async fn a_passkey_round_accepts_only_the_proofs_secret_and_leaves_the_code_alone() {
+        let (v, key) = verifier().await;
+        let digest = passkey::digest("proof-secret");
+        let with = |answer: &str, not_found: bool| {
+            fixtures::edited::<CognitoEventUserPoolsVerifyAuthChallenge>("verify_answer.json", |e| {
+                e["request"]["privateChallengeParameters"] = json!({ passkey::PRIVATE_PARAMETER: digest });
+                e["request"]["challengeAnswer"] = json!(answer);
+                e["request"]["userNotFound"] = json!(not_found);
+            })
+        };
+        assert!(v.handle(with("proof-secret", false), now()).await.unwrap().response.answer_correct);
+        assert!(!v.handle(with("proof-secreT", false), now()).await.unwrap().response.answer_correct);
+        assert!(!v.handle(with("482913", false), now()).await.unwrap().response.answer_correct, "a code is no proof");
+        assert!(!v.handle(with("proof-secret", true), now()).await.unwrap().response.answer_correct);
+        let code = v.store.load::<UserState>(&key).await.unwrap().state.code.unwrap();
+        assert_eq!((code.wrong, code.used), (0, false), "the emailed code is untouched");
     }
 
     #[tokio::test]

@@ -393,3 +393,52 @@ async fn a_suppressed_address_gets_nothing_yet_its_sign_in_answers_as_any_other(
     t.handle(other, now()).await.unwrap();
     assert_eq!(jobs(&t).len(), 1);
 }
+
+/// The fixture user's state with a passkey proof the auth API left a moment ago.
+async fn with_proof(t: &CreateChallenge<MemoryQueue, MemoryStore>, secret: &str) -> StateKey {
+    let event: CognitoEventUserPoolsCreateAuthChallenge = fixtures::event("create_first_challenge.json");
+    let sub = event.request.user_attributes.get("sub").unwrap().clone();
+    let (_, key) = StateKey::of_event(&event.cognito_event_user_pools_header, "test").unwrap();
+    update(&t.store, &key, |s| passkey::grant(s, &sub, secret, now().timestamp() - 1)).await.unwrap();
+    key
+}
+
+#[tokio::test]
+async fn a_passkey_proof_turns_the_first_round_into_a_passkey_challenge_with_no_email() {
+    let t = trigger(MemoryQueue::default());
+    let key = with_proof(&t, "proof-secret").await;
+    let out = t.handle(fixtures::event("create_first_challenge.json"), now()).await.unwrap();
+    assert!(jobs(&t).is_empty(), "no email for a passkey sign-in");
+    assert_eq!(public(&out, "method"), "passkey");
+    assert_eq!(out.response.public_challenge_parameters.len(), 1, "nothing else is public");
+    let digest = out.response.private_challenge_parameters.get(passkey::PRIVATE_PARAMETER).unwrap();
+    assert!(passkey::answers(digest, "proof-secret"));
+    assert_eq!(out.response.challenge_metadata.as_deref(), Some(passkey::METADATA));
+    let state: UserState = t.store.load(&key).await.unwrap().state;
+    assert_eq!((state.passkey, state.code, state.emails.times().len()), (None, None, 0), "taken; no code, no email");
+    // The proof is single use: the next sign-in is an email one again.
+    let again = t.handle(fixtures::event("create_first_challenge.json"), now()).await.unwrap();
+    assert_eq!(jobs(&t).len(), 1);
+    assert!(!again.response.public_challenge_parameters.contains_key("method"));
+}
+
+#[tokio::test]
+async fn only_a_first_round_of_the_owners_session_takes_a_proof() {
+    let t = trigger(MemoryQueue::default());
+    with_proof(&t, "s").await;
+    // A later round (an email session already under way) leaves the proof alone.
+    let later = t.handle(fixtures::event("create_retry.json"), now()).await.unwrap();
+    assert!(!later.response.public_challenge_parameters.contains_key("method"));
+    // An unknown name with the same spelling never takes an account's proof.
+    let unknown =
+        fixtures::edited("create_first_challenge.json", |v| v["request"]["userNotFound"] = serde_json::json!(true));
+    let out = t.handle(unknown, now()).await.unwrap();
+    assert!(!out.response.public_challenge_parameters.contains_key("method"));
+    // An expired proof is not taken either.
+    let t = trigger(MemoryQueue::default());
+    with_proof(&t, "s").await;
+    let late = now() + chrono::Duration::seconds(passkey::PROOF_TTL_SECONDS);
+    let out = t.handle(fixtures::event("create_first_challenge.json"), late).await.unwrap();
+    assert!(!out.response.public_challenge_parameters.contains_key("method"));
+    assert_eq!(jobs(&t).len(), 1);
+}

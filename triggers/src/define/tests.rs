@@ -143,8 +143,30 @@ fn max_attempts_is_validated_at_start_up() {
     }
 }
 
+#[test]
+fn a_passkey_round_issues_tokens_only_as_a_sessions_one_correct_answer() {
+    let (yes, no) = (Round::Passkey { correct: true }, Round::Passkey { correct: false });
+    assert_eq!(decide(&[yes], 3, 0), Decision::IssueTokens);
+    assert_eq!(decide(&[no], 3, 0), Decision::Fail, "no second try at a proof");
+    assert_eq!(decide(&[WRONG, yes], 3, 0), Decision::Fail, "never after an email round");
+    assert_eq!(decide(&[no, RIGHT], 3, 0), Decision::Fail, "no email round after a passkey one");
+    assert_eq!(decide(&[yes], 3, 1), Decision::Fail, "a resend is no answer");
+    let event = fixtures::edited("define_after_wrong_answer.json", |v| {
+        v["request"]["session"] =
+            json!([{"challengeName": "CUSTOM_CHALLENGE", "challengeResult": false, "challengeMetadata": "PASSKEY"}]);
+    });
+    let out = handle(event, &DefineConfig { max_attempts: 3 }).unwrap();
+    assert!(out.response.fail_authentication && !out.response.issue_tokens);
+    assert_eq!(out.response.challenge_name, None);
+}
+
 fn round() -> impl Strategy<Value = Round> {
-    prop_oneof![Just(WRONG), Just(RIGHT), Just(Round::Foreign)]
+    prop_oneof![
+        Just(WRONG),
+        Just(RIGHT),
+        Just(Round::Foreign),
+        any::<bool>().prop_map(|correct| Round::Passkey { correct })
+    ]
 }
 
 proptest! {
@@ -154,6 +176,10 @@ proptest! {
         max in 1usize..=5,
     ) {
         let decision = decide(&session, max, 0);
+        if session == [Round::Passkey { correct: true }] {
+            prop_assert_eq!(decision, Decision::IssueTokens);
+            return Ok(());
+        }
         if decision == Decision::IssueTokens {
             prop_assert_eq!(session.last(), Some(&RIGHT));
             prop_assert!(session.len() <= max);
