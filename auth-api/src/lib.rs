@@ -14,12 +14,13 @@ pub mod idp;
 pub mod input;
 pub mod keys;
 pub mod openapi;
+pub mod passkeys;
 pub mod password;
 pub mod routes;
 pub mod sign_outs;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use config::ApiConfig;
 use deliveries::{Deliveries, StoredDeliveries};
 use idp::IdentityProvider;
@@ -35,6 +36,8 @@ pub struct AppState {
     pub sign_outs: Arc<dyn SignOuts>,
     /// Which email each sign-in waits for, and its delivery status (`GET /login/status`).
     pub deliveries: Arc<dyn Deliveries>,
+    /// Passkeys, when `PASSKEY_RP_ID` is set (docs/passkeys.md).
+    pub passkeys: Option<Arc<dyn passkeys::PasskeyApi>>,
 }
 
 impl AppState {
@@ -44,7 +47,7 @@ impl AppState {
         let keys = KeyCache::new(config.jwks_url(), config.issuer.clone(), config.client_id.clone());
         let sign_outs = Arc::new(StoredSignOuts::in_memory(config.user_pool_id.clone()));
         let deliveries = Arc::new(StoredDeliveries::in_memory(config.user_pool_id.clone()));
-        AppState { config: Arc::new(config), idp, keys: Arc::new(keys), sign_outs, deliveries }
+        AppState { config: Arc::new(config), idp, keys: Arc::new(keys), sign_outs, deliveries, passkeys: None }
     }
 
     /// The API's own origin, when the process learns it only once it listens (the local server).
@@ -55,6 +58,11 @@ impl AppState {
 
     pub fn with_sign_outs(mut self, sign_outs: Arc<dyn SignOuts>) -> Self {
         self.sign_outs = sign_outs;
+        self
+    }
+
+    pub fn with_passkeys(mut self, passkeys: Arc<dyn passkeys::PasskeyApi>) -> Self {
+        self.passkeys = Some(passkeys);
         self
     }
 
@@ -78,6 +86,12 @@ pub fn router(state: AppState) -> Router {
         .route("/me", get(routes::me))
         .route("/refresh", post(routes::refresh))
         .route("/logout", post(routes::logout))
+        .route("/passkeys", get(passkeys::routes::list))
+        .route("/passkeys/register/options", post(passkeys::routes::register_options))
+        .route("/passkeys/register", post(passkeys::routes::register))
+        .route("/passkeys/{id}", patch(passkeys::routes::rename).delete(passkeys::routes::remove))
+        .route("/passkey/sign-in/options", post(passkeys::routes::sign_in_options))
+        .route("/passkey/sign-in", post(passkeys::routes::sign_in))
         .route("/openapi.json", get(routes::openapi_json))
         .layer(axum::middleware::from_fn_with_state(state.clone(), routes::check_origin))
         .with_state(state)
@@ -92,6 +106,13 @@ pub async fn from_env(env: &lambda_support::Env) -> Result<AppState, lambda_supp
     let idp = idp::CognitoIdp::new(aws_sdk_cognitoidentityprovider::Client::new(&sdk), config.client_id.clone());
     let store = triggers::auth_state::store::DynamoStore::from_sdk(&sdk, table);
     let sign_outs = Arc::new(StoredSignOuts::new(store.clone(), config.user_pool_id.clone()));
-    let deliveries = Arc::new(StoredDeliveries::new(store, config.user_pool_id.clone()));
-    Ok(AppState::new(config, Arc::new(idp)).with_sign_outs(sign_outs).with_deliveries(deliveries))
+    let deliveries = Arc::new(StoredDeliveries::new(store.clone(), config.user_pool_id.clone()));
+    let passkey_config = passkeys::PasskeyConfig::from_env(env)?;
+    let pool = config.user_pool_id.clone();
+    let mut state = AppState::new(config, Arc::new(idp)).with_sign_outs(sign_outs).with_deliveries(deliveries);
+    if let Some(passkey_config) = passkey_config {
+        let rp_name = env.optional("APP_NAME").unwrap_or("Passwordless sign-in");
+        state = state.with_passkeys(Arc::new(passkeys::Passkeys::new(&passkey_config, rp_name, store, pool)));
+    }
+    Ok(state)
 }

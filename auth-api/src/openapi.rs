@@ -9,8 +9,15 @@ use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
 /// Every route the router serves, as (method, path): the description must list exactly these.
-pub const ROUTES: [(&str, &str); 9] = [
+pub const ROUTES: [(&str, &str); 16] = [
     ("post", "/signup"),
+    ("get", "/passkeys"),
+    ("post", "/passkeys/register/options"),
+    ("post", "/passkeys/register"),
+    ("patch", "/passkeys/{id}"),
+    ("delete", "/passkeys/{id}"),
+    ("post", "/passkey/sign-in/options"),
+    ("post", "/passkey/sign-in"),
     ("post", "/login"),
     ("get", "/login/status"),
     ("post", "/resend"),
@@ -55,10 +62,31 @@ pub enum ErrorCode {
     Misconfigured,
     /// Cognito, the signing keys or the sign-out store could not be reached.
     UpstreamError,
+    /// The service runs without passkeys (`PASSKEY_RP_ID` unset).
+    PasskeysDisabled,
+    /// A passkey ceremony that is unknown, used or older than five minutes.
+    CeremonyExpired,
+    /// The passkey did not verify, or is unknown, removed or another account's (one answer for all).
+    PasskeyRejected,
+    /// No passkey with this id on the signed-in account.
+    PasskeyNotFound,
+    /// The account already holds the most passkeys allowed.
+    TooManyPasskeys,
+    /// The credential is registered already.
+    PasskeyAlreadyRegistered,
+    /// Another sign-in to the account took the passkey's proof first.
+    PasskeySignInInterrupted,
 }
 
 /// The codes of [`ErrorCode`], as they travel.
-pub const ERROR_CODES: [&str; 15] = [
+pub const ERROR_CODES: [&str; 22] = [
+    "passkeys_disabled",
+    "ceremony_expired",
+    "passkey_rejected",
+    "passkey_not_found",
+    "too_many_passkeys",
+    "passkey_already_registered",
+    "passkey_sign_in_interrupted",
     "invalid_request",
     "username_taken",
     "wrong_code",
@@ -170,7 +198,7 @@ pub struct Me {
 #[openapi(
     info(
         title = "Passwordless sign-in API",
-        description = "Sign-up and emailed-code sign-in over Amazon Cognito's CUSTOM_AUTH (README, 'The auth API')."
+        description = "Sign-up, emailed-code and passkey sign-in over Amazon Cognito's CUSTOM_AUTH (README, 'The auth API')."
     ),
     paths(
         crate::routes::signup,
@@ -182,8 +210,19 @@ pub struct Me {
         crate::routes::login_status,
         crate::routes::logout,
         crate::routes::openapi_json,
+        crate::passkeys::routes::register_options,
+        crate::passkeys::routes::register,
+        crate::passkeys::routes::list,
+        crate::passkeys::routes::rename,
+        crate::passkeys::routes::remove,
+        crate::passkeys::routes::sign_in_options,
+        crate::passkeys::routes::sign_in,
     ),
     components(schemas(
+        crate::passkeys::PasskeyInfo,
+        crate::passkeys::routes::Register,
+        crate::passkeys::routes::Rename,
+        crate::passkeys::routes::SignIn,
         LoginStatus,
         DeliveryStatusName,
         ErrorBody,

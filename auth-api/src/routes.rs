@@ -25,7 +25,7 @@ fn optional_body<T: DeserializeOwned + Default>(parsed: Result<Option<Json<T>>, 
 }
 
 /// A JSON body, or `invalid_request` naming the field serde could not read.
-fn body<T: DeserializeOwned>(parsed: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+pub(crate) fn body<T: DeserializeOwned>(parsed: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     parsed.map(|Json(t)| t).map_err(|rejection| {
         // Only serde's "missing field `x`" / "unknown field `x`" quote a field name; other messages
         // quote the value sent (a code typed as a number), which is not echoed back.
@@ -102,7 +102,7 @@ fn challenge_fields(state: &AppState, challenge: &Challenge) -> Map<String, Valu
     fields
 }
 
-fn unexpected_tokens() -> ApiError {
+pub(crate) fn unexpected_tokens() -> ApiError {
     ApiError::new(StatusCode::BAD_GATEWAY, "upstream_error", "Unexpected answer from the identity provider.")
 }
 
@@ -213,19 +213,32 @@ pub async fn verify_login(
         }
         Step::Tokens(tokens) => {
             tracing::info!(from_link, "signed in");
-            let s = settings(&state, &headers);
-            let refresh = tokens.refresh_token.clone().unwrap_or_default();
-            let jar = jar
-                .add(s.cookie(ID_TOKEN, tokens.id_token.clone(), cookies::seconds_left(&tokens.id_token)))
-                .add(s.cookie(ACCESS_TOKEN, tokens.access_token.clone(), cookies::seconds_left(&tokens.access_token)))
-                .add(s.cookie(REFRESH_TOKEN, refresh.clone(), state.config.refresh_token_days * 86_400));
-            let mut answer = json!({ "signed_in": true, "username": username, "expires_in": tokens.expires_in });
-            if b.return_tokens {
-                answer["tokens"] = token_body(&tokens, Some(&refresh));
-            }
-            Ok((jar, Json(answer)).into_response())
+            Ok(signed_in(&state, &headers, jar, username, &tokens, b.return_tokens))
         }
     }
+}
+
+/// The answer of a finished sign-in (emailed code or passkey): the token cookies, and the tokens
+/// in the body when asked for.
+pub(crate) fn signed_in(
+    state: &AppState,
+    headers: &HeaderMap,
+    jar: CookieJar,
+    username: &str,
+    tokens: &Tokens,
+    return_tokens: bool,
+) -> Response {
+    let s = settings(state, headers);
+    let refresh = tokens.refresh_token.clone().unwrap_or_default();
+    let jar = jar
+        .add(s.cookie(ID_TOKEN, tokens.id_token.clone(), cookies::seconds_left(&tokens.id_token)))
+        .add(s.cookie(ACCESS_TOKEN, tokens.access_token.clone(), cookies::seconds_left(&tokens.access_token)))
+        .add(s.cookie(REFRESH_TOKEN, refresh.clone(), state.config.refresh_token_days * 86_400));
+    let mut answer = json!({ "signed_in": true, "username": username, "expires_in": tokens.expires_in });
+    if return_tokens {
+        answer["tokens"] = token_body(tokens, Some(&refresh));
+    }
+    (jar, Json(answer)).into_response()
 }
 
 /// Keeps, with the challenge's session, which email it waits for (for `GET /login/status`). A
@@ -331,7 +344,7 @@ async fn record_sign_out(state: &AppState, token: &str) -> Result<(), ApiError> 
 
 /// The claims of the request's ID token, if it is valid and its family was not signed out. A
 /// token without `origin_jti` could never be signed out, so it is refused too.
-async fn signed_in_claims(
+pub(crate) async fn signed_in_claims(
     state: &AppState,
     headers: &HeaderMap,
     jar: &CookieJar,
@@ -437,11 +450,12 @@ pub async fn openapi_json() -> Response {
     Json(crate::openapi::document()).into_response()
 }
 
-/// CSRF defence for a cookie-authenticated API: a POST that carries an `Origin` must come from
-/// the API's own origin (`API_ORIGIN`) or an allowed one, exactly (scheme, host and port), and a POST that carries our cookies must carry an
-/// `Origin` (every current browser sends one on POST).
+/// CSRF defence for a cookie-authenticated API: a request that changes something (POST, PATCH,
+/// DELETE, anything but GET, HEAD and OPTIONS) and carries an `Origin` must come from
+/// the API's own origin (`API_ORIGIN`) or an allowed one, exactly (scheme, host and port), and one
+/// that carries our cookies must carry an `Origin` (every current browser sends one on them).
 pub async fn check_origin(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if request.method() != Method::POST {
+    if [Method::GET, Method::HEAD, Method::OPTIONS].contains(request.method()) {
         return next.run(request).await;
     }
     let headers = request.headers();

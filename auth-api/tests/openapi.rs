@@ -91,14 +91,20 @@ async fn the_description_is_openapi_3_1_and_lists_exactly_the_routes_the_router_
 #[test]
 fn every_documented_error_code_is_produced_by_the_code_and_provoked_by_a_test() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let read_all = |sub: &str| -> String {
-        std::fs::read_dir(dir.join(sub))
+    // Every .rs file under the folder, modules in subfolders included.
+    fn read_tree(path: &std::path::Path) -> String {
+        std::fs::read_dir(path)
             .unwrap()
             .filter_map(|e| e.ok())
-            .filter(|e| e.path().extension().is_some_and(|x| x == "rs"))
-            .map(|e| std::fs::read_to_string(e.path()).unwrap())
+            .map(|e| e.path())
+            .map(|p| match p.extension() {
+                _ if p.is_dir() => read_tree(&p),
+                Some(x) if x == "rs" => std::fs::read_to_string(&p).unwrap(),
+                _ => String::new(),
+            })
             .collect()
-    };
+    }
+    let read_all = |sub: &str| read_tree(&dir.join(sub));
     let (source, tests) = (read_all("src"), read_all("tests"));
     // The codes the source hands to ApiError: a status followed at once by the code,
     // `StatusCode::X, "code"`.

@@ -4,6 +4,7 @@ pub mod cognito;
 pub mod logs;
 pub mod moto;
 pub mod rie;
+pub mod webauthn;
 
 pub use moto::{MailQueues, Moto, delete_unreported, free_port, receive, sqs_event, sqs_record};
 

@@ -65,6 +65,21 @@ impl StateKey {
         Self::hashed("passwordless-signed-out/v1", user_pool_id, origin_jti)
     }
 
+    /// A user's passkeys (the auth API's `passkeys` module), whatever the spelling of the name.
+    pub fn passkeys(user_pool_id: &str, username: &str) -> Self {
+        Self::hashed("passwordless-passkeys/v1", user_pool_id, &identity::fold_username(username))
+    }
+
+    /// Which user a passkey credential (by its base64url id) belongs to.
+    pub fn passkey_credential(user_pool_id: &str, credential_id: &str) -> Self {
+        Self::hashed("passwordless-passkey-credential/v1", user_pool_id, credential_id)
+    }
+
+    /// A WebAuthn ceremony under way (its challenge state), by its random id.
+    pub fn passkey_ceremony(user_pool_id: &str, ceremony_id: &str) -> Self {
+        Self::hashed("passwordless-passkey-ceremony/v1", user_pool_id, ceremony_id)
+    }
+
     /// A key stored in another item (the auth API keeps a user's key with a sign-in's session),
     /// read back as it was written.
     pub fn from_stored(key: String) -> Self {

@@ -1,0 +1,474 @@
+//! Passkeys (docs/passkeys.md): a signed-in user adds, lists, renames and removes passkeys; anyone
+//! signs in with one (a discoverable credential: no username first). webauthn-rs does every
+//! WebAuthn check (origin, RP ID hash, challenge, user verification, signature, counter); this
+//! module keeps its state server-side in the auth-state table, makes each challenge single use and
+//! five minutes long, and, once an assertion verifies, leaves the triggers' one-time proof
+//! ([`triggers::passkey`]) so the sign-in itself runs through Cognito's CUSTOM_AUTH.
+
+pub mod routes;
+pub mod store;
+
+use lambda_support::{ConfigError, Env};
+use serde_json::Value;
+use std::future::Future;
+use std::pin::Pin;
+use store::{Ceremony, CredentialOwner, MAX_PER_USER, Purpose, StoredPasskey, UserPasskeys};
+use triggers::auth_state::store::{AuthStateStore, StateKey, StoreError, update};
+use webauthn_rs::prelude::{
+    CreationChallengeResponse, Credential, DiscoverableAuthentication, PasskeyRegistration, PublicKeyCredential,
+    RegisterPublicKeyCredential, RequestChallengeResponse, Url, Uuid, Webauthn, WebauthnBuilder,
+};
+use webauthn_rs_proto::ResidentKeyRequirement;
+
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// How long a challenge may be answered.
+pub const CEREMONY_SECONDS: i64 = 300;
+
+/// `PASSKEY_RP_ID` and `PASSKEY_ORIGINS`: passkeys are on when the RP ID is set.
+#[derive(Debug, Clone)]
+pub struct PasskeyConfig {
+    pub rp_id: String,
+    pub origins: Vec<Url>,
+}
+
+impl PasskeyConfig {
+    pub fn from_env(env: &Env) -> Result<Option<Self>, ConfigError> {
+        let Some(rp_id) = env.optional("PASSKEY_RP_ID") else {
+            return Ok(None);
+        };
+        let origins = env.required("PASSKEY_ORIGINS")?;
+        Self::new(rp_id, origins).map(Some)
+    }
+
+    /// An RP ID and the comma-separated origins allowed to use it: each an `https://` origin (or
+    /// `http://localhost`, as browsers allow) whose host is the RP ID or under it.
+    pub fn new(rp_id: &str, origins: &str) -> Result<Self, ConfigError> {
+        let invalid = |name, reason: String| ConfigError::Invalid { name, reason };
+        let rp_id = rp_id.trim().to_ascii_lowercase();
+        if rp_id.is_empty() || rp_id.contains(['/', ':']) || rp_id.parse::<std::net::IpAddr>().is_ok() {
+            return Err(invalid("PASSKEY_RP_ID", format!("{rp_id:?} is not a domain name")));
+        }
+        let mut parsed = Vec::new();
+        for origin in origins.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+            let url = Url::parse(origin).map_err(|e| invalid("PASSKEY_ORIGINS", format!("{origin}: {e}")))?;
+            let host = url.host_str().unwrap_or_default();
+            let secure = url.scheme() == "https" || (url.scheme() == "http" && host == "localhost");
+            let under = host == rp_id || host.ends_with(&format!(".{rp_id}"));
+            if !secure || !under || url.path() != "/" || url.query().is_some() {
+                return Err(invalid(
+                    "PASSKEY_ORIGINS",
+                    format!("{origin} is not an https origin (scheme, host, port) on {rp_id}"),
+                ));
+            }
+            parsed.push(url);
+        }
+        if parsed.is_empty() {
+            return Err(invalid("PASSKEY_ORIGINS", "lists no origin".into()));
+        }
+        Ok(PasskeyConfig { rp_id, origins: parsed })
+    }
+
+    pub fn webauthn(&self, rp_name: &str) -> Webauthn {
+        let mut builder = WebauthnBuilder::new(&self.rp_id, &self.origins[0])
+            .expect("origins were checked against the RP ID")
+            .rp_name(rp_name)
+            .timeout(std::time::Duration::from_secs(CEREMONY_SECONDS as u64));
+        for origin in &self.origins[1..] {
+            builder = builder.append_allowed_origin(origin);
+        }
+        builder.build().expect("a checked configuration")
+    }
+}
+
+/// The signed-in user a request is for (from a verified ID token).
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub username: String,
+    pub sub: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PasskeyError {
+    #[error("this ceremony is unknown, used or expired")]
+    CeremonyExpired,
+    /// webauthn-rs refused the response, or the credential is unknown, removed or another
+    /// user's: one answer for all, so a response reveals nothing about accounts.
+    #[error("passkey rejected: {0}")]
+    Rejected(String),
+    #[error("no such passkey")]
+    NotFound,
+    #[error("this account already has {MAX_PER_USER} passkeys")]
+    TooMany,
+    #[error("this passkey is already registered")]
+    AlreadyRegistered,
+    #[error("{0}")]
+    Invalid(&'static str),
+    #[error("passkey state unavailable: {0}")]
+    Store(String),
+}
+
+impl From<StoreError> for PasskeyError {
+    fn from(e: StoreError) -> Self {
+        PasskeyError::Store(e.to_string())
+    }
+}
+
+/// A passkey as the account page shows it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct PasskeyInfo {
+    /// The credential id (base64url).
+    pub id: String,
+    pub name: String,
+    pub authenticator: Option<String>,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    /// Whether the passkey may be synced to other devices, and whether it is.
+    pub backup_eligible: bool,
+    pub backup_state: bool,
+}
+
+fn rfc3339(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+impl From<&StoredPasskey> for PasskeyInfo {
+    fn from(k: &StoredPasskey) -> Self {
+        PasskeyInfo {
+            id: k.id.clone(),
+            name: k.name.clone(),
+            authenticator: k.authenticator.clone(),
+            created_at: rfc3339(k.created_at),
+            last_used_at: k.last_used_at.map(rfc3339),
+            backup_eligible: k.backup_eligible,
+            backup_state: k.backup_state,
+        }
+    }
+}
+
+/// Options for the browser (`navigator.credentials.create/get`), with the ceremony they belong to.
+pub struct Started<T> {
+    pub ceremony: String,
+    pub options: T,
+}
+
+/// A verified passkey sign-in: the account, and the proof's secret to answer its challenge with.
+pub struct SignedInWithPasskey {
+    pub username: String,
+    pub proof: String,
+}
+
+/// The operations the routes call (object-safe, so the router holds any store behind it).
+pub trait PasskeyApi: Send + Sync {
+    fn register_options(&self, who: Account, now: i64) -> BoxFuture<'_, Result<Started<Value>, PasskeyError>>;
+    fn register(
+        &self,
+        who: Account,
+        ceremony: String,
+        response: RegisterPublicKeyCredential,
+        name: Option<String>,
+        now: i64,
+    ) -> BoxFuture<'_, Result<PasskeyInfo, PasskeyError>>;
+    fn list(&self, who: Account) -> BoxFuture<'_, Result<Vec<PasskeyInfo>, PasskeyError>>;
+    fn rename(&self, who: Account, id: String, name: String) -> BoxFuture<'_, Result<PasskeyInfo, PasskeyError>>;
+    fn remove(&self, who: Account, id: String) -> BoxFuture<'_, Result<PasskeyInfo, PasskeyError>>;
+    fn sign_in_options(&self, now: i64) -> BoxFuture<'_, Result<Started<Value>, PasskeyError>>;
+    fn sign_in(
+        &self,
+        ceremony: String,
+        response: PublicKeyCredential,
+        now: i64,
+    ) -> BoxFuture<'_, Result<SignedInWithPasskey, PasskeyError>>;
+}
+
+pub struct Passkeys<S> {
+    webauthn: Webauthn,
+    store: S,
+    user_pool_id: String,
+}
+
+/// A random id: 32 bytes, base64url.
+fn random_id() -> String {
+    use base64::Engine;
+    let bytes: [u8; 32] = rand::random();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn credential_id(raw: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+}
+
+/// A name the user gave, or the default: trimmed, 1 to 64 characters, no control characters.
+pub fn passkey_name(name: Option<&str>) -> Result<String, PasskeyError> {
+    let name = name.map(str::trim).filter(|n| !n.is_empty()).unwrap_or("Passkey");
+    if name.chars().count() > 64 || name.chars().any(char::is_control) {
+        return Err(PasskeyError::Invalid("A passkey's name is 1 to 64 characters, without control characters."));
+    }
+    Ok(name.to_string())
+}
+
+fn to_value<T: serde::Serialize>(t: &T) -> Value {
+    serde_json::to_value(t).expect("webauthn-rs types serialise")
+}
+
+impl<S: AuthStateStore> Passkeys<S> {
+    pub fn new(config: &PasskeyConfig, rp_name: &str, store: S, user_pool_id: impl Into<String>) -> Self {
+        Passkeys { webauthn: config.webauthn(rp_name), store, user_pool_id: user_pool_id.into() }
+    }
+
+    async fn begin(&self, purpose: Purpose, now: i64) -> Result<String, PasskeyError> {
+        let id = random_id();
+        let key = StateKey::passkey_ceremony(&self.user_pool_id, &id);
+        let ceremony = Ceremony { purpose: Some(purpose), until: now + CEREMONY_SECONDS };
+        if !self.store.save(&key, &ceremony, 0).await? {
+            return Err(PasskeyError::Store("ceremony id collision".into()));
+        }
+        Ok(id)
+    }
+
+    /// Takes a ceremony out of the table: the first caller gets it, once, while it lives.
+    async fn take(&self, id: &str, now: i64) -> Result<Purpose, PasskeyError> {
+        let key = StateKey::passkey_ceremony(&self.user_pool_id, id);
+        let taken = update(&self.store, &key, |c: Ceremony| {
+            let live = c.purpose.filter(|_| now < c.until);
+            (live, Ceremony { purpose: None, until: c.until })
+        })
+        .await?;
+        taken.ok_or(PasskeyError::CeremonyExpired)
+    }
+
+    async fn user(&self, username: &str) -> Result<UserPasskeys, PasskeyError> {
+        Ok(self.store.load(&StateKey::passkeys(&self.user_pool_id, username)).await?.state)
+    }
+
+    async fn register_options_impl(&self, who: Account, now: i64) -> Result<Started<Value>, PasskeyError> {
+        let key = StateKey::passkeys(&self.user_pool_id, &who.username);
+        let user = update(&self.store, &key, |mut u: UserPasskeys| {
+            u.handle.get_or_insert_with(Uuid::new_v4);
+            (u.clone(), u)
+        })
+        .await?;
+        if user.keys.len() >= MAX_PER_USER {
+            return Err(PasskeyError::TooMany);
+        }
+        let handle = user.handle.expect("set above");
+        let exclude = user.keys.iter().map(|k| k.passkey.cred_id().clone()).collect();
+        let (mut options, state): (CreationChallengeResponse, PasskeyRegistration) = self
+            .webauthn
+            .start_passkey_registration(handle, &who.username, &who.username, Some(exclude))
+            .map_err(|e| PasskeyError::Rejected(e.to_string()))?;
+        // A passkey, not a second factor: it must be discoverable, so that signing in needs no
+        // username (webauthn-rs leaves residence to the authenticator).
+        if let Some(selection) = options.public_key.authenticator_selection.as_mut() {
+            selection.resident_key = Some(ResidentKeyRequirement::Required);
+            selection.require_resident_key = true;
+        }
+        let purpose = Purpose::Register { username: who.username, sub: who.sub, state: to_value(&state) };
+        let ceremony = self.begin(purpose, now).await?;
+        Ok(Started { ceremony, options: to_value(&options.public_key) })
+    }
+
+    async fn register_impl(
+        &self,
+        who: Account,
+        ceremony: String,
+        response: RegisterPublicKeyCredential,
+        name: Option<String>,
+        now: i64,
+    ) -> Result<PasskeyInfo, PasskeyError> {
+        let name = passkey_name(name.as_deref())?;
+        let Purpose::Register { username, sub, state } = self.take(&ceremony, now).await? else {
+            return Err(PasskeyError::CeremonyExpired);
+        };
+        // A ceremony belongs to the account that started it.
+        if sub != who.sub {
+            return Err(PasskeyError::CeremonyExpired);
+        }
+        let state: PasskeyRegistration =
+            serde_json::from_value(state).map_err(|e| PasskeyError::Store(format!("ceremony state: {e}")))?;
+        // Asked first: webauthn-rs reports a credential of the exclude list as an altered algorithm.
+        let owner_key = StateKey::passkey_credential(&self.user_pool_id, &credential_id(&response.raw_id));
+        if self.store.load::<CredentialOwner>(&owner_key).await?.state.exists() {
+            return Err(PasskeyError::AlreadyRegistered);
+        }
+        let passkey = self
+            .webauthn
+            .finish_passkey_registration(&response, &state)
+            .map_err(|e| PasskeyError::Rejected(e.to_string()))?;
+        let id = credential_id(passkey.cred_id());
+        let details = Credential::from(passkey.clone());
+        let stored = StoredPasskey {
+            id: id.clone(),
+            name,
+            authenticator: None,
+            created_at: now,
+            last_used_at: None,
+            counter: details.counter,
+            backup_eligible: details.backup_eligible,
+            backup_state: details.backup_state,
+            passkey,
+        };
+        let user = self.user(&username).await?;
+        // The owner record first, and only where none is: one credential, one account.
+        let owner_key = StateKey::passkey_credential(&self.user_pool_id, &id);
+        let owner = CredentialOwner { username: username.clone(), sub, handle: user.handle };
+        let read = self.store.load::<CredentialOwner>(&owner_key).await?;
+        if read.state.exists() || !self.store.save(&owner_key, &owner, read.version).await? {
+            return Err(PasskeyError::AlreadyRegistered);
+        }
+        let key = StateKey::passkeys(&self.user_pool_id, &username);
+        let added = update(&self.store, &key, |mut u: UserPasskeys| {
+            if u.keys.len() >= MAX_PER_USER {
+                return (false, u);
+            }
+            u.keys.push(stored.clone());
+            (true, u)
+        })
+        .await?;
+        if !added {
+            self.forget_owner(&id).await;
+            return Err(PasskeyError::TooMany);
+        }
+        tracing::info!("passkey added");
+        Ok(PasskeyInfo::from(&stored))
+    }
+
+    async fn forget_owner(&self, id: &str) {
+        let key = StateKey::passkey_credential(&self.user_pool_id, id);
+        if let Err(e) = update(&self.store, &key, |_: CredentialOwner| ((), CredentialOwner::default())).await {
+            tracing::error!(error = %e, "a removed passkey's owner record was not cleared; it signs nobody in");
+        }
+    }
+
+    async fn edit(
+        &self,
+        who: &Account,
+        id: &str,
+        change: impl Fn(&mut Vec<StoredPasskey>, usize) -> StoredPasskey + Send + Sync,
+    ) -> Result<PasskeyInfo, PasskeyError> {
+        let key = StateKey::passkeys(&self.user_pool_id, &who.username);
+        let edited = update(&self.store, &key, |mut u: UserPasskeys| match u.keys.iter().position(|k| k.id == id) {
+            Some(i) => (Some(change(&mut u.keys, i)), u),
+            None => (None, u),
+        })
+        .await?;
+        edited.as_ref().map(PasskeyInfo::from).ok_or(PasskeyError::NotFound)
+    }
+
+    async fn sign_in_options_impl(&self, now: i64) -> Result<Started<Value>, PasskeyError> {
+        let (options, state): (RequestChallengeResponse, DiscoverableAuthentication) =
+            self.webauthn.start_discoverable_authentication().map_err(|e| PasskeyError::Rejected(e.to_string()))?;
+        let ceremony = self.begin(Purpose::SignIn { state: to_value(&state) }, now).await?;
+        // The button asks at once (a modal choice), not through autofill: the options alone.
+        Ok(Started { ceremony, options: to_value(&options.public_key) })
+    }
+
+    async fn sign_in_impl(
+        &self,
+        ceremony: String,
+        response: PublicKeyCredential,
+        now: i64,
+    ) -> Result<SignedInWithPasskey, PasskeyError> {
+        let Purpose::SignIn { state } = self.take(&ceremony, now).await? else {
+            return Err(PasskeyError::CeremonyExpired);
+        };
+        let state: DiscoverableAuthentication =
+            serde_json::from_value(state).map_err(|e| PasskeyError::Store(format!("ceremony state: {e}")))?;
+        let rejected = |why: &str| PasskeyError::Rejected(why.to_string());
+        let (handle, raw_id) = self
+            .webauthn
+            .identify_discoverable_authentication(&response)
+            .map_err(|e| PasskeyError::Rejected(e.to_string()))?;
+        let id = credential_id(raw_id);
+        let owner = self.store.load::<CredentialOwner>(&StateKey::passkey_credential(&self.user_pool_id, &id)).await?;
+        let owner = owner.state;
+        if !owner.exists() {
+            return Err(rejected("unknown or removed credential"));
+        }
+        // The authenticator's user handle must be the one this credential was registered under:
+        // one user's passkey never speaks for another.
+        if owner.handle != Some(handle) {
+            return Err(rejected("user handle does not match the credential's account"));
+        }
+        let user = self.user(&owner.username).await?;
+        let stored = user.keys.iter().find(|k| k.id == id).ok_or_else(|| rejected("removed credential"))?;
+        let result = self
+            .webauthn
+            .finish_discoverable_authentication_v2(&response, state, &stored.passkey)
+            .map_err(|e| PasskeyError::Rejected(e.to_string()))?;
+        let key = StateKey::passkeys(&self.user_pool_id, &owner.username);
+        update(&self.store, &key, |mut u: UserPasskeys| {
+            if let Some(k) = u.keys.iter_mut().find(|k| k.id == id) {
+                k.passkey.update_credential(&result);
+                k.counter = k.counter.max(result.counter());
+                k.backup_state = result.backup_state();
+                k.backup_eligible |= result.backup_eligible();
+                k.last_used_at = Some(now);
+            }
+            ((), u)
+        })
+        .await?;
+        // The proof the create trigger takes: only its digest is stored; the secret answers the
+        // passkey challenge of the sign-in the route starts next.
+        let proof = random_id();
+        let user_key = StateKey::user(&self.user_pool_id, &owner.username);
+        update(&self.store, &user_key, |s| triggers::passkey::grant(s, &owner.sub, &proof, now)).await?;
+        tracing::info!("passkey verified");
+        Ok(SignedInWithPasskey { username: owner.username, proof })
+    }
+}
+
+impl<S: AuthStateStore> PasskeyApi for Passkeys<S> {
+    fn register_options(&self, who: Account, now: i64) -> BoxFuture<'_, Result<Started<Value>, PasskeyError>> {
+        Box::pin(self.register_options_impl(who, now))
+    }
+
+    fn register(
+        &self,
+        who: Account,
+        ceremony: String,
+        response: RegisterPublicKeyCredential,
+        name: Option<String>,
+        now: i64,
+    ) -> BoxFuture<'_, Result<PasskeyInfo, PasskeyError>> {
+        Box::pin(self.register_impl(who, ceremony, response, name, now))
+    }
+
+    fn list(&self, who: Account) -> BoxFuture<'_, Result<Vec<PasskeyInfo>, PasskeyError>> {
+        Box::pin(async move { Ok(self.user(&who.username).await?.keys.iter().map(PasskeyInfo::from).collect()) })
+    }
+
+    fn rename(&self, who: Account, id: String, name: String) -> BoxFuture<'_, Result<PasskeyInfo, PasskeyError>> {
+        Box::pin(async move {
+            let name = passkey_name(Some(&name))?;
+            self.edit(&who, &id, |keys, i| {
+                keys[i].name = name.clone();
+                keys[i].clone()
+            })
+            .await
+        })
+    }
+
+    fn remove(&self, who: Account, id: String) -> BoxFuture<'_, Result<PasskeyInfo, PasskeyError>> {
+        Box::pin(async move {
+            let removed = self.edit(&who, &id, |keys, i| keys.remove(i)).await?;
+            self.forget_owner(&id).await;
+            tracing::info!("passkey removed");
+            Ok(removed)
+        })
+    }
+
+    fn sign_in_options(&self, now: i64) -> BoxFuture<'_, Result<Started<Value>, PasskeyError>> {
+        Box::pin(self.sign_in_options_impl(now))
+    }
+
+    fn sign_in(
+        &self,
+        ceremony: String,
+        response: PublicKeyCredential,
+        now: i64,
+    ) -> BoxFuture<'_, Result<SignedInWithPasskey, PasskeyError>> {
+        Box::pin(self.sign_in_impl(ceremony, response, now))
+    }
+}

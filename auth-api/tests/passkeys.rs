@@ -1,0 +1,265 @@
+//! Passkeys through the API's router, with ceremonies a software authenticator makes
+//! (testkit::webauthn: real P-256 signatures, attestation `none` and `packed`), webauthn-rs
+//! checking them, and the sign-in running through local-cognito's CUSTOM_AUTH with the real
+//! triggers: no email for a passkey sign-in; replays, wrong origins and RP IDs, another user's
+//! passkey, removed passkeys and counters that go back are all refused.
+
+use auth_api::idp::{IdentityProvider, IdpError, NewUser, Step, Tokens};
+use auth_api::passkeys::{PasskeyConfig, Passkeys};
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+use std::pin::Pin;
+use std::sync::Arc;
+use testkit::webauthn::{Attestation, SoftPasskey};
+
+mod support;
+use support::*;
+
+const RP_ID: &str = "app.example";
+
+async fn passkey_api() -> Api {
+    api_configured(180, &[], |state, store| {
+        let config = PasskeyConfig::new(RP_ID, APP).unwrap();
+        let pool = state.config.user_pool_id.clone();
+        state.with_passkeys(Arc::new(Passkeys::new(&config, "Example", store, pool)))
+    })
+    .await
+}
+
+/// A signed-in user's cookie header, and the calls made with it from the app's origin.
+struct User<'a> {
+    api: &'a Api,
+    cookie: String,
+}
+
+impl User<'_> {
+    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Answer {
+        call(&self.api.app, method, path, body, &[("cookie", &self.cookie), ("origin", APP)]).await
+    }
+
+    /// Adds a passkey with `soft`; the answer of the completion.
+    async fn add(&self, soft: &mut SoftPasskey, attestation: Attestation) -> Answer {
+        let options = self.call("POST", "/passkeys/register/options", None).await;
+        assert_eq!(options.status, StatusCode::OK, "{}", options.body);
+        let credential = soft.register(&options.body["publicKey"], attestation);
+        let body = json!({"ceremony": options.body["ceremony"], "credential": credential, "name": "Laptop"});
+        self.call("POST", "/passkeys/register", Some(body)).await
+    }
+}
+
+async fn user<'a>(api: &'a Api, username: &str) -> User<'a> {
+    let done = api.signed_in(username).await;
+    User { api, cookie: format!("id_token={}", done.cookie_value("id_token")) }
+}
+
+/// A discoverable sign-in with `soft`: the options, then the assertion.
+async fn sign_in(api: &Api, soft: &mut SoftPasskey) -> Answer {
+    let options = call(&api.app, "POST", "/passkey/sign-in/options", None, &[("origin", APP)]).await;
+    assert_eq!(options.status, StatusCode::OK, "{}", options.body);
+    let credential = soft.assert(&options.body["publicKey"]);
+    let body = json!({"ceremony": options.body["ceremony"], "credential": credential});
+    call(&api.app, "POST", "/passkey/sign-in", Some(body), &[("origin", APP)]).await
+}
+
+fn error(a: &Answer) -> (u16, &str) {
+    (a.status.as_u16(), a.body["error"].as_str().unwrap_or("none"))
+}
+
+#[tokio::test]
+async fn an_added_passkey_signs_in_with_no_email_and_its_ceremonies_are_single_use() {
+    let api = passkey_api().await;
+    let ada = user(&api, "ada").await;
+    let mut soft = SoftPasskey::new(APP, RP_ID);
+    let added = ada.add(&mut soft, Attestation::None).await;
+    assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
+    assert_eq!((added.body["name"].as_str(), added.body["backup_eligible"].as_bool()), (Some("Laptop"), Some(true)));
+
+    let emails = api.queue.jobs().len();
+    let signed_in = sign_in(&api, &mut soft).await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.body);
+    assert_eq!(signed_in.body["username"], "ada");
+    assert_eq!(api.queue.jobs().len(), emails, "no email for a passkey sign-in");
+    let cookie = format!("id_token={}", signed_in.cookie_value("id_token"));
+    let me = call(&api.app, "GET", "/me", None, &[("cookie", &cookie)]).await;
+    assert_eq!(me.body["claims"]["cognito:username"], "ada", "{}", me.body);
+    let listed = ada.call("GET", "/passkeys", None).await;
+    assert!(listed.body["passkeys"][0]["last_used_at"].is_string(), "{}", listed.body);
+
+    // The same assertion again: its ceremony is used up.
+    let options = call(&api.app, "POST", "/passkey/sign-in/options", None, &[("origin", APP)]).await;
+    let credential = soft.assert(&options.body["publicKey"]);
+    let body = json!({"ceremony": options.body["ceremony"], "credential": credential});
+    let first = call(&api.app, "POST", "/passkey/sign-in", Some(body.clone()), &[("origin", APP)]).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    let replay = call(&api.app, "POST", "/passkey/sign-in", Some(body), &[("origin", APP)]).await;
+    assert_eq!(error(&replay), (401, "ceremony_expired"), "{}", replay.body);
+    // Replayed into a fresh ceremony: the challenge is not the one it signed.
+    let fresh = call(&api.app, "POST", "/passkey/sign-in/options", None, &[("origin", APP)]).await;
+    let body = json!({"ceremony": fresh.body["ceremony"], "credential": credential});
+    let replay = call(&api.app, "POST", "/passkey/sign-in", Some(body), &[("origin", APP)]).await;
+    assert_eq!(error(&replay), (401, "passkey_rejected"), "{}", replay.body);
+    assert_eq!(api.queue.jobs().len(), emails, "still no email");
+}
+
+#[tokio::test]
+async fn a_packed_attestation_registers_and_a_counter_that_goes_back_is_refused() {
+    let api = passkey_api().await;
+    let bo = user(&api, "bo").await;
+    let mut soft = SoftPasskey::new(APP, RP_ID);
+    let added = bo.add(&mut soft, Attestation::Packed).await;
+    assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
+    assert_eq!(sign_in(&api, &mut soft).await.status, StatusCode::OK);
+    soft.counter = 1; // a cloned authenticator replaying an older count
+    let cloned = sign_in(&api, &mut soft).await;
+    assert_eq!(error(&cloned), (401, "passkey_rejected"), "{}", cloned.body);
+}
+
+#[tokio::test]
+async fn a_wrong_origin_or_rp_id_is_refused_at_registration_and_sign_in() {
+    let api = passkey_api().await;
+    let cy = user(&api, "cy").await;
+    for (origin, rp_id) in [("https://evil.example", RP_ID), (APP, "evil.example")] {
+        let mut soft = SoftPasskey::new(origin, rp_id);
+        let refused = cy.add(&mut soft, Attestation::None).await;
+        assert_eq!(error(&refused), (401, "passkey_rejected"), "{origin} {rp_id}: {}", refused.body);
+    }
+    let mut soft = SoftPasskey::new(APP, RP_ID);
+    assert_eq!(cy.add(&mut soft, Attestation::None).await.status, StatusCode::CREATED);
+    soft.origin = "https://evil.example".into();
+    assert_eq!(error(&sign_in(&api, &mut soft).await), (401, "passkey_rejected"));
+    soft.origin = APP.into();
+    soft.rp_id = "evil.example".into();
+    assert_eq!(error(&sign_in(&api, &mut soft).await), (401, "passkey_rejected"));
+    soft.rp_id = RP_ID.into();
+    soft.user_verified = false;
+    assert_eq!(error(&sign_in(&api, &mut soft).await), (401, "passkey_rejected"), "user verification is required");
+}
+
+#[tokio::test]
+async fn one_users_passkey_never_signs_in_another_and_a_removed_one_signs_in_nobody() {
+    let api = passkey_api().await;
+    let (dee, eve) = (user(&api, "dee").await, user(&api, "eve").await);
+    let (mut dees, mut eves) = (SoftPasskey::new(APP, RP_ID), SoftPasskey::new(APP, RP_ID));
+    assert_eq!(dee.add(&mut dees, Attestation::None).await.status, StatusCode::CREATED);
+    assert_eq!(eve.add(&mut eves, Attestation::None).await.status, StatusCode::CREATED);
+    // Eve's authenticator claims Dee's user handle: the credential is Eve's, so no.
+    let handle = std::mem::replace(&mut eves.user_handle, dees.user_handle.clone());
+    assert_eq!(error(&sign_in(&api, &mut eves).await), (401, "passkey_rejected"));
+    eves.user_handle = handle;
+    assert_eq!(sign_in(&api, &mut eves).await.body["username"], "eve");
+
+    // Eve cannot rename or remove Dee's passkey; Dee renames and removes it.
+    let id = testkit::webauthn::b64(&dees.credential_id);
+    let path = format!("/passkeys/{id}");
+    let foreign = eve.call("DELETE", &path, None).await;
+    assert_eq!(error(&foreign), (404, "passkey_not_found"), "{}", foreign.body);
+    let renamed = dee.call("PATCH", &path, Some(json!({"name": "Phone"}))).await;
+    assert_eq!(renamed.body["name"], "Phone", "{}", renamed.body);
+    let bad_name = dee.call("PATCH", &path, Some(json!({"name": "x".repeat(65)}))).await;
+    assert_eq!(error(&bad_name), (400, "invalid_request"));
+    // Without the app's Origin, a cookie-carrying DELETE is refused before it reaches anything.
+    let csrf = call(&api.app, "DELETE", &path, None, &[("cookie", &dee.cookie)]).await;
+    assert_eq!(error(&csrf), (403, "forbidden_origin"));
+    let removed = dee.call("DELETE", &path, None).await;
+    assert_eq!(removed.status, StatusCode::OK, "{}", removed.body);
+    assert_eq!(dee.call("GET", "/passkeys", None).await.body["passkeys"], json!([]));
+    assert_eq!(error(&sign_in(&api, &mut dees).await), (401, "passkey_rejected"), "removed");
+}
+
+#[tokio::test]
+async fn a_credential_registers_once_and_an_account_holds_at_most_ten() {
+    let api = passkey_api().await;
+    let fay = user(&api, "fay").await;
+    let mut soft = SoftPasskey::new(APP, RP_ID);
+    assert_eq!(fay.add(&mut soft, Attestation::None).await.status, StatusCode::CREATED);
+    let again = fay.add(&mut soft, Attestation::None).await;
+    assert_eq!(error(&again), (409, "passkey_already_registered"), "{}", again.body);
+    // Nor can another account take it over.
+    let fays_handle = soft.user_handle.clone();
+    let gil = user(&api, "gil").await;
+    let taken = gil.add(&mut soft, Attestation::None).await;
+    assert_eq!(error(&taken), (409, "passkey_already_registered"), "{}", taken.body);
+    soft.user_handle = fays_handle;
+    assert_eq!(sign_in(&api, &mut soft).await.body["username"], "fay");
+    for _ in 1..10 {
+        assert_eq!(fay.add(&mut SoftPasskey::new(APP, RP_ID), Attestation::None).await.status, StatusCode::CREATED);
+    }
+    let full = fay.call("POST", "/passkeys/register/options", None).await;
+    assert_eq!(error(&full), (409, "too_many_passkeys"), "{}", full.body);
+    // Managing passkeys needs a signed-in user.
+    let anonymous = call(&api.app, "GET", "/passkeys", None, &[]).await;
+    assert_eq!(error(&anonymous), (401, "not_signed_in"));
+}
+
+#[tokio::test]
+async fn without_passkey_rp_id_every_passkey_endpoint_says_so() {
+    let api = api().await;
+    for (method, path) in [("POST", "/passkey/sign-in/options"), ("GET", "/passkeys")] {
+        let answer = call(&api.app, method, path, None, &[("origin", APP)]).await;
+        assert_eq!(error(&answer), (501, "passkeys_disabled"), "{path}");
+    }
+}
+
+/// An identity provider that lets another sign-in start just before each of ours (the race the
+/// proof can lose).
+struct Interrupted(Arc<dyn IdentityProvider>);
+
+type Fut<'a, T> = Pin<Box<dyn std::future::Future<Output = Result<T, IdpError>> + Send + 'a>>;
+
+impl IdentityProvider for Interrupted {
+    fn sign_up<'a>(&'a self, user: NewUser<'a>) -> Fut<'a, bool> {
+        self.0.sign_up(user)
+    }
+    fn start_sign_in<'a>(&'a self, username: &'a str) -> Fut<'a, Step> {
+        Box::pin(async move {
+            let _ = self.0.start_sign_in(username).await;
+            self.0.start_sign_in(username).await
+        })
+    }
+    fn resend<'a>(&'a self, username: &'a str, session: &'a str) -> Fut<'a, Step> {
+        self.0.resend(username, session)
+    }
+    fn answer<'a>(&'a self, username: &'a str, session: &'a str, code: &'a str) -> Fut<'a, Step> {
+        self.0.answer(username, session, code)
+    }
+    fn refresh<'a>(&'a self, token: &'a str) -> Fut<'a, Tokens> {
+        self.0.refresh(token)
+    }
+    fn revoke<'a>(&'a self, token: &'a str) -> Fut<'a, ()> {
+        self.0.revoke(token)
+    }
+}
+
+#[tokio::test]
+async fn a_proof_taken_by_another_sign_in_is_an_interrupted_passkey_sign_in() {
+    let api = api_configured(180, &[], |mut state, store| {
+        let config = PasskeyConfig::new(RP_ID, APP).unwrap();
+        let pool = state.config.user_pool_id.clone();
+        state.idp = Arc::new(Interrupted(state.idp.clone()));
+        state.with_passkeys(Arc::new(Passkeys::new(&config, "Example", store, pool)))
+    })
+    .await;
+    // Signing up and in through the interrupting provider costs an extra sign-in start; fine.
+    let gus = user(&api, "gus").await;
+    let mut soft = SoftPasskey::new(APP, RP_ID);
+    assert_eq!(gus.add(&mut soft, Attestation::None).await.status, StatusCode::CREATED);
+    let interrupted = sign_in(&api, &mut soft).await;
+    assert_eq!(error(&interrupted), (409, "passkey_sign_in_interrupted"), "{}", interrupted.body);
+}
+
+#[test]
+fn the_configuration_takes_only_https_origins_on_the_rp_id() {
+    assert!(PasskeyConfig::new("app.example", "https://app.example, https://id.app.example:8443").is_ok());
+    assert!(PasskeyConfig::new("localhost", "http://localhost:4000").is_ok());
+    for (rp, origins) in [
+        ("app.example", "http://app.example"),
+        ("app.example", "https://evil.example"),
+        ("app.example", "https://notapp.example"),
+        ("app.example", ""),
+        ("127.0.0.1", "http://127.0.0.1:4000"),
+        ("app.example", "https://app.example/path"),
+    ] {
+        let err = PasskeyConfig::new(rp, origins).unwrap_err().to_string();
+        assert!(err.contains("PASSKEY_"), "{rp} {origins}: {err}");
+    }
+}
