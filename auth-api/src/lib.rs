@@ -111,8 +111,16 @@ pub async fn from_env(env: &lambda_support::Env) -> Result<AppState, lambda_supp
     let pool = config.user_pool_id.clone();
     let mut state = AppState::new(config, Arc::new(idp)).with_sign_outs(sign_outs).with_deliveries(deliveries);
     if let Some(passkey_config) = passkey_config {
+        // A passkey change always tells the account's address: the notices need the mail queue
+        // and the page that lists the passkeys.
+        let queue_url = env.required("MAIL_QUEUE_URL")?;
+        let account_url = triggers::link::parse_web_url(env.required("ACCOUNT_URL")?)
+            .map_err(|reason| lambda_support::ConfigError::Invalid { name: "ACCOUNT_URL", reason })?;
+        let queue = triggers::mail_queue::SqsMailQueue::new(aws_sdk_sqs::Client::new(&sdk), queue_url);
+        let notices = passkeys::notices::QueuedNotices::new(store.clone(), queue, pool.clone(), account_url);
         let rp_name = env.optional("APP_NAME").unwrap_or("Passwordless sign-in");
-        state = state.with_passkeys(Arc::new(passkeys::Passkeys::new(&passkey_config, rp_name, store, pool)));
+        let service = passkeys::Passkeys::new(&passkey_config, rp_name, store, pool, Arc::new(notices));
+        state = state.with_passkeys(Arc::new(service));
     }
     Ok(state)
 }

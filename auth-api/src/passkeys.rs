@@ -5,6 +5,7 @@
 //! five minutes long, and, once an assertion verifies, leaves the triggers' one-time proof
 //! ([`triggers::passkey`]) so the sign-in itself runs through Cognito's CUSTOM_AUTH.
 
+pub mod notices;
 pub mod routes;
 pub mod store;
 
@@ -81,11 +82,15 @@ impl PasskeyConfig {
     }
 }
 
-/// The signed-in user a request is for (from a verified ID token).
-#[derive(Debug, Clone)]
+/// The signed-in user a request is for (from a verified ID token): who, and where and how the
+/// security notices reach them.
+#[derive(Debug, Clone, Default)]
 pub struct Account {
     pub username: String,
     pub sub: String,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub locale: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -171,7 +176,7 @@ pub trait PasskeyApi: Send + Sync {
     ) -> BoxFuture<'_, Result<PasskeyInfo, PasskeyError>>;
     fn list(&self, who: Account) -> BoxFuture<'_, Result<Vec<PasskeyInfo>, PasskeyError>>;
     fn rename(&self, who: Account, id: String, name: String) -> BoxFuture<'_, Result<PasskeyInfo, PasskeyError>>;
-    fn remove(&self, who: Account, id: String) -> BoxFuture<'_, Result<PasskeyInfo, PasskeyError>>;
+    fn remove(&self, who: Account, id: String, now: i64) -> BoxFuture<'_, Result<PasskeyInfo, PasskeyError>>;
     fn sign_in_options(&self, now: i64) -> BoxFuture<'_, Result<Started<Value>, PasskeyError>>;
     fn sign_in(
         &self,
@@ -185,6 +190,7 @@ pub struct Passkeys<S> {
     webauthn: Webauthn,
     store: S,
     user_pool_id: String,
+    notices: std::sync::Arc<dyn notices::Notify>,
 }
 
 /// A random id: 32 bytes, base64url.
@@ -213,8 +219,14 @@ fn to_value<T: serde::Serialize>(t: &T) -> Value {
 }
 
 impl<S: AuthStateStore> Passkeys<S> {
-    pub fn new(config: &PasskeyConfig, rp_name: &str, store: S, user_pool_id: impl Into<String>) -> Self {
-        Passkeys { webauthn: config.webauthn(rp_name), store, user_pool_id: user_pool_id.into() }
+    pub fn new(
+        config: &PasskeyConfig,
+        rp_name: &str,
+        store: S,
+        user_pool_id: impl Into<String>,
+        notices: std::sync::Arc<dyn notices::Notify>,
+    ) -> Self {
+        Passkeys { webauthn: config.webauthn(rp_name), store, user_pool_id: user_pool_id.into(), notices }
     }
 
     async fn begin(&self, purpose: Purpose, now: i64) -> Result<String, PasskeyError> {
@@ -331,6 +343,7 @@ impl<S: AuthStateStore> Passkeys<S> {
             return Err(PasskeyError::TooMany);
         }
         tracing::info!("passkey added");
+        self.notices.notify(&who, &stored.name, notices::Change::Added, now).await;
         Ok(PasskeyInfo::from(&stored))
     }
 
@@ -450,11 +463,12 @@ impl<S: AuthStateStore> PasskeyApi for Passkeys<S> {
         })
     }
 
-    fn remove(&self, who: Account, id: String) -> BoxFuture<'_, Result<PasskeyInfo, PasskeyError>> {
+    fn remove(&self, who: Account, id: String, now: i64) -> BoxFuture<'_, Result<PasskeyInfo, PasskeyError>> {
         Box::pin(async move {
             let removed = self.edit(&who, &id, |keys, i| keys.remove(i)).await?;
             self.forget_owner(&id).await;
             tracing::info!("passkey removed");
+            self.notices.notify(&who, &removed.name, notices::Change::Removed, now).await;
             Ok(removed)
         })
     }

@@ -4,26 +4,44 @@
 //! triggers: no email for a passkey sign-in; replays, wrong origins and RP IDs, another user's
 //! passkey, removed passkeys and counters that go back are all refused.
 
+use auth_api::AppState;
 use auth_api::idp::{IdentityProvider, IdpError, NewUser, Step, Tokens};
+use auth_api::passkeys::notices::QueuedNotices;
 use auth_api::passkeys::{PasskeyConfig, Passkeys};
 use axum::http::StatusCode;
+use local_cognito::mail::MemoryMailQueue;
+use mail_job::MailContent;
 use serde_json::{Value, json};
 use std::pin::Pin;
 use std::sync::Arc;
 use testkit::webauthn::{Attestation, SoftPasskey};
+use triggers::auth_state::store::MemoryStore;
 
 mod support;
 use support::*;
 
 const RP_ID: &str = "app.example";
 
+/// The passkey service as `from_env` builds it, on the stores and queue of the test's pool.
+fn with_passkeys(state: AppState, store: MemoryStore, queue: MemoryMailQueue) -> AppState {
+    let config = PasskeyConfig::new(RP_ID, APP).unwrap();
+    let pool = state.config.user_pool_id.clone();
+    let notices = QueuedNotices::new(store.clone(), queue, pool.clone(), format!("{APP}/account"));
+    state.with_passkeys(Arc::new(Passkeys::new(&config, "Example", store, pool, Arc::new(notices))))
+}
+
 async fn passkey_api() -> Api {
-    api_configured(180, &[], |state, store| {
-        let config = PasskeyConfig::new(RP_ID, APP).unwrap();
-        let pool = state.config.user_pool_id.clone();
-        state.with_passkeys(Arc::new(Passkeys::new(&config, "Example", store, pool)))
-    })
-    .await
+    api_configured(180, &[], with_passkeys).await
+}
+
+/// The passkey notices sent so far: (template, recipient, passkey name).
+fn notices(api: &Api) -> Vec<(String, String, String)> {
+    let jobs = api.queue.jobs();
+    let notices = jobs.iter().filter_map(|job| match &job.content {
+        MailContent::PasskeyAdded(d) | MailContent::PasskeyRemoved(d) => Some((job, d)),
+        _ => None,
+    });
+    notices.map(|(job, d)| (job.content.template_name().into(), job.to.email.clone(), d.passkey_name.clone())).collect()
 }
 
 /// A signed-in user's cookie header, and the calls made with it from the app's origin.
@@ -74,6 +92,8 @@ async fn an_added_passkey_signs_in_with_no_email_and_its_ceremonies_are_single_u
     assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
     assert_eq!((added.body["name"].as_str(), added.body["backup_eligible"].as_bool()), (Some("Laptop"), Some(true)));
 
+    let told = ("passkey_added".to_string(), "ada@example.com".to_string(), "Laptop".to_string());
+    assert_eq!(notices(&api), [told], "the account's address is told");
     let emails = api.queue.jobs().len();
     let signed_in = sign_in(&api, &mut soft).await;
     assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.body);
@@ -162,6 +182,8 @@ async fn one_users_passkey_never_signs_in_another_and_a_removed_one_signs_in_nob
     assert_eq!(error(&csrf), (403, "forbidden_origin"));
     let removed = dee.call("DELETE", &path, None).await;
     assert_eq!(removed.status, StatusCode::OK, "{}", removed.body);
+    let told = ("passkey_removed".to_string(), "dee@example.com".to_string(), "Phone".to_string());
+    assert_eq!(notices(&api).last(), Some(&told));
     assert_eq!(dee.call("GET", "/passkeys", None).await.body["passkeys"], json!([]));
     assert_eq!(error(&sign_in(&api, &mut dees).await), (401, "passkey_rejected"), "removed");
 }
@@ -232,11 +254,9 @@ impl IdentityProvider for Interrupted {
 
 #[tokio::test]
 async fn a_proof_taken_by_another_sign_in_is_an_interrupted_passkey_sign_in() {
-    let api = api_configured(180, &[], |mut state, store| {
-        let config = PasskeyConfig::new(RP_ID, APP).unwrap();
-        let pool = state.config.user_pool_id.clone();
+    let api = api_configured(180, &[], |mut state, store, queue| {
         state.idp = Arc::new(Interrupted(state.idp.clone()));
-        state.with_passkeys(Arc::new(Passkeys::new(&config, "Example", store, pool)))
+        with_passkeys(state, store, queue)
     })
     .await;
     // Signing up and in through the interrupting provider costs an extra sign-in start; fine.

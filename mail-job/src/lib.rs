@@ -74,17 +74,23 @@ impl From<DeliveryId> for String {
 pub enum MailContent {
     LoginLink(LoginLinkData),
     Welcome(WelcomeData),
+    /// Added within version 1 (issue 18): a passkey was added to the account.
+    PasskeyAdded(PasskeyChangeData),
+    /// Added within version 1 (issue 18): a passkey was removed from the account.
+    PasskeyRemoved(PasskeyChangeData),
 }
 
 impl MailContent {
     /// Every template name this version knows (as on the wire).
-    pub const TEMPLATE_NAMES: [&'static str; 2] = ["login_link", "welcome"];
+    pub const TEMPLATE_NAMES: [&'static str; 4] = ["login_link", "welcome", "passkey_added", "passkey_removed"];
 
     /// The template name as it appears on the wire (`template`), for logs and tags.
     pub fn template_name(&self) -> &'static str {
         match self {
             MailContent::LoginLink(_) => "login_link",
             MailContent::Welcome(_) => "welcome",
+            MailContent::PasskeyAdded(_) => "passkey_added",
+            MailContent::PasskeyRemoved(_) => "passkey_removed",
         }
     }
 }
@@ -113,6 +119,16 @@ impl fmt::Debug for LoginLinkData {
 pub struct WelcomeData {
     pub username: String,
     pub sign_in_url: String,
+}
+
+/// Data of the `passkey_added` and `passkey_removed` emails: a security notice to the account's
+/// address, naming the passkey, with the page where the user reviews their passkeys. The time is
+/// the job's `created_at`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasskeyChangeData {
+    pub username: String,
+    pub passkey_name: String,
+    pub account_url: String,
 }
 
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]

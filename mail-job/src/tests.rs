@@ -72,6 +72,8 @@ fn every_fixture_file_is_covered_by_a_test() {
             "invalid/unsupported_version.json",
             "login_link.json",
             "login_link_unicode.json",
+            "passkey_added.json",
+            "passkey_removed.json",
             "welcome.json",
         ]
     );
@@ -129,6 +131,20 @@ fn locales_are_normalised_or_fall_back_to_en() {
 fn a_locale_on_the_wire_is_normalised_when_read() {
     let body = read_fixture("login_link.json").replace("\"locale\": \"en\"", "\"locale\": \"<b>\"");
     assert_eq!(MailJob::parse(&body).unwrap().locale.as_str(), "en");
+}
+
+#[test]
+fn the_passkey_notices_parse_and_round_trip() {
+    for (name, template) in [("passkey_added.json", "passkey_added"), ("passkey_removed.json", "passkey_removed")] {
+        let job = fixture_job(name);
+        assert_eq!(job.content.template_name(), template);
+        let (MailContent::PasskeyAdded(data) | MailContent::PasskeyRemoved(data)) = &job.content else {
+            panic!("a passkey notice")
+        };
+        assert_eq!(data.account_url, "https://app.example.com/account");
+        let original: serde_json::Value = serde_json::from_str(&read_fixture(name)).unwrap();
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&job.to_json()).unwrap(), original);
+    }
 }
 
 #[test]

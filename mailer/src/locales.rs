@@ -15,6 +15,8 @@ pub struct Strings {
     pub common: CommonStrings,
     pub login_link: LoginLinkStrings,
     pub welcome: WelcomeStrings,
+    pub passkey_added: PasskeyStrings,
+    pub passkey_removed: PasskeyStrings,
 }
 
 #[derive(Debug, Deserialize)]
@@ -48,6 +50,18 @@ pub struct WelcomeStrings {
     pub how: String,
     pub button: String,
     pub username_hint: String,
+    pub ignore: String,
+}
+
+/// A passkey notice (`passkey_added`, `passkey_removed`); `{passkey}` and `{when}` fill in.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasskeyStrings {
+    pub subject: String,
+    pub preheader: String,
+    pub intro: String,
+    pub button: String,
+    pub not_you: String,
     pub ignore: String,
 }
 

@@ -92,6 +92,44 @@ struct WelcomeText<'a> {
     v: &'a WelcomeView,
 }
 
+/// Every string a passkey notice shows (`passkey_added`, `passkey_removed`: one view, two
+/// template folders a designer can shape apart).
+pub struct PasskeyView {
+    pub greeting: String,
+    pub intro: String,
+    pub button: String,
+    pub account_url: String,
+    pub not_you: String,
+}
+
+#[derive(Template)]
+#[template(path = "passkey_added/email.html")]
+struct PasskeyAddedHtml<'a> {
+    layout: &'a Layout,
+    v: &'a PasskeyView,
+}
+
+#[derive(Template)]
+#[template(path = "passkey_added/email.txt")]
+struct PasskeyAddedText<'a> {
+    layout: &'a Layout,
+    v: &'a PasskeyView,
+}
+
+#[derive(Template)]
+#[template(path = "passkey_removed/email.html")]
+struct PasskeyRemovedHtml<'a> {
+    layout: &'a Layout,
+    v: &'a PasskeyView,
+}
+
+#[derive(Template)]
+#[template(path = "passkey_removed/email.txt")]
+struct PasskeyRemovedText<'a> {
+    layout: &'a Layout,
+    v: &'a PasskeyView,
+}
+
 /// Only absolute http(s) URLs reach an email: a job naming `javascript:` or a relative path is
 /// refused rather than rendered.
 fn check_url(url: &str) -> Result<(), RenderError> {
@@ -104,6 +142,7 @@ pub fn render(job: &MailJob, app_name: &str) -> Result<RenderedEmail, RenderErro
     let username = match &job.content {
         MailContent::LoginLink(d) => &d.username,
         MailContent::Welcome(d) => &d.username,
+        MailContent::PasskeyAdded(d) | MailContent::PasskeyRemoved(d) => &d.username,
     };
     let name = header_safe(job.to.name.as_deref().unwrap_or(username));
     let base = [("app", app_name), ("name", name.as_str())];
@@ -167,6 +206,35 @@ pub fn render(job: &MailJob, app_name: &str) -> Result<RenderedEmail, RenderErro
             let html = WelcomeHtml { layout: &layout, v: &v }.render()?;
             let text = WelcomeText { layout: &layout, v: &v }.render()?;
             (layout, html, text, vec![data.sign_in_url.clone(), v.username.clone()])
+        }
+        MailContent::PasskeyAdded(data) | MailContent::PasskeyRemoved(data) => {
+            check_url(&data.account_url)?;
+            let added = matches!(job.content, MailContent::PasskeyAdded(_));
+            let s = if added { &strings.passkey_added } else { &strings.passkey_removed };
+            // The user's own name for it, less control characters; escaped like any data.
+            let passkey: String = data.passkey_name.chars().filter(|c| !c.is_control()).collect();
+            let when = job.created_at.format("%Y-%m-%d %H:%M UTC").to_string();
+            let vars = [base[0], base[1], ("passkey", passkey.as_str()), ("when", when.as_str())];
+            let layout = layout(&s.subject, &s.preheader, &s.ignore, &vars);
+            let v = PasskeyView {
+                greeting,
+                intro: fill(&s.intro, &vars),
+                button: fill(&s.button, &vars),
+                account_url: data.account_url.clone(),
+                not_you: fill(&s.not_you, &vars),
+            };
+            let (html, text) = if added {
+                (
+                    PasskeyAddedHtml { layout: &layout, v: &v }.render()?,
+                    PasskeyAddedText { layout: &layout, v: &v }.render()?,
+                )
+            } else {
+                (
+                    PasskeyRemovedHtml { layout: &layout, v: &v }.render()?,
+                    PasskeyRemovedText { layout: &layout, v: &v }.render()?,
+                )
+            };
+            (layout, html, text, vec![data.account_url.clone(), passkey])
         }
     };
     Ok(RenderedEmail { locale: lang, subject: layout.title, preheader: layout.preheader, html, text, essentials })

@@ -69,7 +69,9 @@ async fn account(state: &AppState, headers: &HeaderMap, jar: &CookieJar) -> Resu
     let claims = signed_in_claims(state, headers, jar).await?;
     let claim = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_string);
     match (claim("cognito:username"), claim("sub")) {
-        (Some(username), Some(sub)) => Ok(Account { username, sub }),
+        (Some(username), Some(sub)) => {
+            Ok(Account { username, sub, email: claim("email"), name: claim("name"), locale: claim("locale") })
+        }
         _ => Err(ApiError::not_signed_in()),
     }
 }
@@ -181,7 +183,7 @@ pub async fn remove(
 ) -> Result<Response, ApiError> {
     let passkeys = service(&state)?;
     let who = account(&state, &headers, &jar).await?;
-    Ok(Json(passkeys.remove(who, id).await?).into_response())
+    Ok(Json(passkeys.remove(who, id, now()).await?).into_response())
 }
 
 /// Options for a discoverable sign-in: no username, no list of credentials, nothing about any

@@ -46,14 +46,15 @@ impl Answer {
 }
 
 pub async fn api_with(session_ttl: i64, vars: &[(&str, &str)]) -> Api {
-    api_configured(session_ttl, vars, |state, _| state).await
+    api_configured(session_ttl, vars, |state, _, _| state).await
 }
 
-/// The API with `configure` applied to its state (given the store the triggers share).
+/// The API with `configure` applied to its state (given the store the triggers share and the
+/// mail queue they write to).
 pub async fn api_configured(
     session_ttl: i64,
     vars: &[(&str, &str)],
-    configure: impl FnOnce(AppState, triggers::auth_state::store::MemoryStore) -> AppState,
+    configure: impl FnOnce(AppState, triggers::auth_state::store::MemoryStore, MemoryMailQueue) -> AppState,
 ) -> Api {
     let queue = MemoryMailQueue::default();
     let mut pairs = vec![("MAIL_QUEUE_URL", "memory"), ("LOGIN_URL", "http://localhost:4000/verify-login")];
@@ -78,7 +79,11 @@ pub async fn api_configured(
     .unwrap();
     let idp = CognitoIdp::new(testkit::cognito::client(&pool.config.endpoint).await, config.client_id.clone());
     let deliveries = Arc::new(StoredDeliveries::new(state.clone(), config.user_pool_id.clone()));
-    let app = router(configure(AppState::new(config, Arc::new(idp)).with_deliveries(deliveries), state.clone()));
+    let app = router(configure(
+        AppState::new(config, Arc::new(idp)).with_deliveries(deliveries),
+        state.clone(),
+        queue.clone(),
+    ));
     Api { app, queue, state, _pool: pool }
 }
 

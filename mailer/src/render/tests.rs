@@ -125,3 +125,31 @@ fn the_welcome_email_shows_the_whole_username_less_control_characters() {
     assert_eq!(email.essentials[1], long);
     assert!(!email.text.contains('\u{7}'));
 }
+
+#[test]
+fn passkey_notices_name_the_passkey_escaped_in_every_locale_and_refuse_unsafe_links() {
+    for fixture in ["passkey_added.json", "passkey_removed.json"] {
+        for locale in crate::locales::available() {
+            let mut job = MailJob::parse(&read_fixture(fixture)).unwrap();
+            job.locale = mail_job::Locale::from_attribute(Some(locale));
+            let (MailContent::PasskeyAdded(data) | MailContent::PasskeyRemoved(data)) = &mut job.content else {
+                panic!("a passkey notice")
+            };
+            data.passkey_name = "<b>Work</b> key".into();
+            let email = render(&job, "Acme").unwrap();
+            assert!(email.html.contains("&#60;b&#62;Work&#60;/b&#62; key"), "{fixture} {locale}: {}", email.html);
+            assert!(!email.html.contains("<b>Work"), "{fixture} {locale}: escaped");
+            assert!(email.text.contains("<b>Work</b> key") && email.text.contains("https://app.example.com/account"));
+            assert!(email.text.contains("2026-11-25 18:00 UTC"), "{fixture} {locale}: when");
+            for part in [&email.subject, &email.preheader, &email.text] {
+                assert!(!part.contains("{passkey}") && !part.contains("{when}") && !part.contains("{app}"), "{part}");
+            }
+        }
+        let mut job = MailJob::parse(&read_fixture(fixture)).unwrap();
+        let (MailContent::PasskeyAdded(data) | MailContent::PasskeyRemoved(data)) = &mut job.content else {
+            panic!("a passkey notice")
+        };
+        data.account_url = "javascript:alert(1)".into();
+        assert!(matches!(render(&job, "Acme"), Err(RenderError::UnsafeLink)));
+    }
+}
