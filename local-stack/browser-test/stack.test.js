@@ -57,7 +57,8 @@ async function person() {
       // The API answers 401, 410 and 429 by design (a wrong code, nobody signed in, a used link,
       // a resend too soon); the browser logs every such answer as a failed load. Those, and only
       // those, are not errors of the page.
-      const apiAnswer = m.location().url.startsWith(`${origin}/api/`) && /status of (401|410|429)/.test(m.text());
+      const api = [origin, localOrigin()].some((o) => m.location().url.startsWith(`${o}/api/`));
+      const apiAnswer = api && /status of (401|410|429)/.test(m.text());
       if (m.type() === 'error' && !apiAnswer) consoleErrors.push(`${page.url()}: ${m.text()} (${m.location().url})`);
     });
     page.on('pageerror', (e) => consoleErrors.push(`${page.url()}: ${e.message}`));
@@ -72,6 +73,11 @@ async function noSeriousViolations(page, what) {
   const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
   assert.deepEqual(bad, [], `${what}: accessibility violations`);
+}
+
+/** The same stack at localhost: browsers offer passkeys only on a domain, never on an IP address. */
+function localOrigin() {
+  return origin.replace('127.0.0.1', 'localhost');
 }
 
 let counter = 0;
@@ -264,6 +270,79 @@ test('the developer pages answer and are accessible', async () => {
   const config = await (await fetch(`${origin}/dev/config`)).json();
   assert.deepEqual(Object.keys(config).sort(), ['client_id', 'cognito_endpoint', 'issuer', 'region', 'user_pool_id']);
   assert.equal(config.cognito_endpoint, origin);
+  await context.close();
+});
+
+/** The inbox's messages of one template to one address. */
+async function emailsOf(template, user) {
+  const messages = await (await fetch(`${origin}/inbox/messages.json`)).json();
+  return messages.filter((m) => m.template === template && m.to.includes(user.email));
+}
+
+async function arrives(template, user) {
+  for (let i = 0; i < 50 && (await emailsOf(template, user)).length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal((await emailsOf(template, user)).length, 1, `one ${template} email`);
+}
+
+test('a passkey added after an email sign-in signs in with no email, until it is removed', async () => {
+  const { context, page } = await person();
+  // A platform authenticator with resident keys and user verification, as a phone or laptop has.
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true,
+      isUserVerified: true, automaticPresenceSimulation: true },
+  });
+  const local = localOrigin();
+  const user = newUser();
+  await page.goto(`${local}/signup`);
+  await page.getByLabel('Username').fill(user.username);
+  await page.getByLabel('Email').fill(user.email);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.waitForURL(/\/\?username=/);
+  await askForEmail(page, user);
+  await page.getByLabel('Code').fill(await latestCode(user));
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.waitForURL(`${local}/account`);
+
+  // Offered once, then added; the account's address is told.
+  await page.getByText('Sign in faster next time: add a passkey').waitFor();
+  await noSeriousViolations(page, 'account page with the passkey offer');
+  await page.getByRole('button', { name: 'Add a passkey' }).click();
+  await page.getByRole('status').filter({ hasText: 'Passkey added' }).waitFor();
+  await page.getByRole('button', { name: 'Remove passkey Passkey on this device' }).waitFor();
+  assert.equal(await page.getByText('Sign in faster next time: add a passkey').isVisible(), false, 'no longer offered');
+  await noSeriousViolations(page, 'account page with a passkey');
+  await page.screenshot({ path: `${SHOTS}/local-stack-passkeys.png` });
+  await arrives('passkey_added', user);
+
+  // Signed out, the button signs in with the passkey alone: no new sign-in email.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL(`${local}/`);
+  await noSeriousViolations(page, 'sign-in page with the passkey button');
+  await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+  await page.waitForURL(`${local}/account`);
+  await page.locator('#who').filter({ hasText: user.username }).waitFor();
+  assert.equal((await emailsOf('login_link', user)).length, 1, 'the passkey sign-in sent no email');
+
+  // Typing the username on this device offers the passkey before any email.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL(`${local}/`);
+  await page.getByLabel('Username').fill(user.username);
+  await page.getByRole('button', { name: 'Email me a sign-in link' }).click();
+  await page.waitForURL(`${local}/account`);
+  assert.equal((await emailsOf('login_link', user)).length, 1, 'still one sign-in email');
+
+  // Removed, it signs nobody in (the authenticator still holds it); the address is told.
+  await page.getByRole('button', { name: 'Remove passkey Passkey on this device' }).click();
+  await page.getByRole('status').filter({ hasText: 'removed' }).waitFor();
+  await arrives('passkey_removed', user);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL(`${local}/`);
+  await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+  await page.getByRole('alert').filter({ hasText: 'cannot be used here' }).waitFor();
+  await noSeriousViolations(page, 'refused passkey');
+  assert.equal(new URL(page.url()).pathname, '/');
   await context.close();
 });
 

@@ -145,11 +145,19 @@ impl Stack {
     }
 }
 
-/// What the triggers, mail-feedback and the API's delivery statuses share: one auth-state store.
+/// What the triggers, mail-feedback, the API's delivery statuses and its passkeys share: one
+/// auth-state store (a passkey's proof must reach the create trigger through it).
 struct Shared {
     triggers: Arc<dyn local_cognito::triggers::TriggerRunner>,
     feedback: Arc<dyn worker::Consumer>,
     deliveries: Arc<dyn auth_api::deliveries::Deliveries>,
+    passkeys: Arc<dyn auth_api::passkeys::PasskeyApi>,
+}
+
+/// Passkeys need a domain for their relying party: the stack offers them on
+/// `http://localhost:<port>` (browsers refuse an IP address as an RP ID).
+pub fn passkey_origin(listener_addr: std::net::SocketAddr) -> String {
+    format!("http://localhost:{}", listener_addr.port())
 }
 
 impl Shared {
@@ -158,18 +166,29 @@ impl Shared {
         env: &Env,
         queue: Q,
         feedback: &mail_feedback::apply::FeedbackConfig,
+        passkey_origin: &str,
     ) -> Result<Shared, StartError>
     where
         Q: triggers::mail_queue::MailQueue + Clone + 'static,
         S: triggers::auth_state::store::AuthStateStore + Clone + 'static,
     {
+        use auth_api::passkeys::{PasskeyConfig, Passkeys, notices::QueuedNotices};
+        let pool = feedback.user_pool_id.clone();
+        let passkey_config = PasskeyConfig::new("localhost", passkey_origin)?;
+        let notices =
+            QueuedNotices::new(store.clone(), queue.clone(), pool.clone(), format!("{passkey_origin}/account"));
+        let passkeys = Passkeys::new(&passkey_config, APP_NAME, store.clone(), pool.clone(), Arc::new(notices));
         Ok(Shared {
             triggers: Arc::new(InProcessTriggers::with_store(env, queue, store.clone())?),
             feedback: Arc::new(mail_feedback::apply::MailFeedback::new(feedback.clone(), store.clone())),
-            deliveries: Arc::new(auth_api::deliveries::StoredDeliveries::new(store, feedback.user_pool_id.clone())),
+            deliveries: Arc::new(auth_api::deliveries::StoredDeliveries::new(store, pool)),
+            passkeys: Arc::new(passkeys),
         })
     }
 }
+
+/// The name emails and passkey prompts show.
+pub const APP_NAME: &str = "Passwordless (local)";
 
 /// The mailer's sender address in the local stack (the inbox shows it).
 pub const MAIL_FROM: &str = "Passwordless <no-reply@example.com>";
@@ -206,6 +225,7 @@ async fn cognito_client(endpoint: &str) -> aws_sdk_cognitoidentityprovider::Clie
 /// background until the runtime stops.
 pub async fn start(listener_addr: std::net::SocketAddr, options: Options) -> Result<(Router, Stack), StartError> {
     let origin = format!("http://{listener_addr}");
+    let passkey_origin = passkey_origin(listener_addr);
     let (users_file, inbox_file, state_lock) = match &options.state_dir {
         Some(dir) => {
             persist::private_dir(dir)?;
@@ -219,8 +239,7 @@ pub async fn start(listener_addr: std::net::SocketAddr, options: Options) -> Res
         None => Arc::new(MemoryStore::default()),
     };
     let inbox = Inbox::open(inbox_file)?;
-    let mailer_config =
-        MailerConfig::from_env(&Env::from_pairs([("MAIL_FROM", MAIL_FROM), ("APP_NAME", "Passwordless (local)")]))?;
+    let mailer_config = MailerConfig::from_env(&Env::from_pairs([("MAIL_FROM", MAIL_FROM), ("APP_NAME", APP_NAME)]))?;
 
     let mut config = PoolConfig::local(&origin);
     config.session_ttl = options.session_ttl;
@@ -229,7 +248,7 @@ pub async fn start(listener_addr: std::net::SocketAddr, options: Options) -> Res
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
     let queue_file = options.state_dir.as_ref().map(|dir| Arc::new(persist::JsonFile::new(dir.join("queue.json"))));
     let mut tasks = Vec::new();
-    let (pool, queue, feedback, deliveries) = if options.aws {
+    let (pool, queue, feedback, deliveries, passkeys) = if options.aws {
         let env = Env::from_process();
         let queue_url = env.required("MAIL_QUEUE_URL")?.to_string();
         let dlq_url = env.optional("MAIL_DLQ_URL").map(str::to_string);
@@ -241,10 +260,14 @@ pub async fn start(listener_addr: std::net::SocketAddr, options: Options) -> Res
         // With `--aws`, the auth state goes to DynamoDB when `AUTH_STATE_TABLE` names a table, and
         // the triggers, mail-feedback and the API's delivery statuses share it.
         let shared = match env.optional("AUTH_STATE_TABLE") {
-            Some(table) => {
-                Shared::wire(DynamoStore::from_sdk(&sdk, table), &trigger_env, mail_queue, &feedback_config)?
-            }
-            None => Shared::wire(StateMemory::new(), &trigger_env, mail_queue, &feedback_config)?,
+            Some(table) => Shared::wire(
+                DynamoStore::from_sdk(&sdk, table),
+                &trigger_env,
+                mail_queue,
+                &feedback_config,
+                &passkey_origin,
+            )?,
+            None => Shared::wire(StateMemory::new(), &trigger_env, mail_queue, &feedback_config, &passkey_origin)?,
         };
         let pool = UserPool::new(config, store, shared.triggers).map_err(StartError::Other)?;
         let ses = aws_sdk_sesv2::Client::new(&lambda_support::sdk_config(mailer::ses::TIMEOUTS).await);
@@ -262,7 +285,7 @@ pub async fn start(listener_addr: std::net::SocketAddr, options: Options) -> Res
             tasks.push(tokio::spawn(worker::run(source, shared.feedback, options.poll_idle, stop_rx.clone())));
             QueueInfo::Sqs { client: sqs.clone(), queue_url: url, dlq_url: None }
         });
-        (pool, QueueInfo::Sqs { client: sqs, queue_url, dlq_url }, feedback, shared.deliveries)
+        (pool, QueueInfo::Sqs { client: sqs, queue_url, dlq_url }, feedback, shared.deliveries, shared.passkeys)
     } else {
         let local = LocalQueue::new(options.queue);
         // Mail a previous run stopped before delivering is queued again first.
@@ -274,7 +297,8 @@ pub async fn start(listener_addr: std::net::SocketAddr, options: Options) -> Res
             let now = chrono::Utc::now();
             bodies.into_iter().for_each(|body| drop(local.send(body, now)));
         }
-        let shared = Shared::wire(StateMemory::new(), &trigger_env(&origin, "local"), local.clone(), &feedback_config)?;
+        let env = trigger_env(&origin, "local");
+        let shared = Shared::wire(StateMemory::new(), &env, local.clone(), &feedback_config, &passkey_origin)?;
         let pool = UserPool::new(config, store, shared.triggers).map_err(StartError::Other)?;
         // The inbox plays SES's mailbox simulator: its events go through mail-feedback as deployed.
         let feedback_queue = LocalQueue::new(options.queue);
@@ -283,7 +307,7 @@ pub async fn start(listener_addr: std::net::SocketAddr, options: Options) -> Res
         tasks.push(tokio::spawn(worker::run(Arc::new(local.clone()), mailer, options.poll_idle, stop_rx.clone())));
         let source: Arc<dyn JobSource> = Arc::new(feedback_queue.clone());
         tasks.push(tokio::spawn(worker::run(source, shared.feedback, options.poll_idle, stop_rx.clone())));
-        (pool, QueueInfo::Local(local), Some(QueueInfo::Local(feedback_queue)), shared.deliveries)
+        (pool, QueueInfo::Local(local), Some(QueueInfo::Local(feedback_queue)), shared.deliveries, shared.passkeys)
     };
 
     let env = Env::from_process();
@@ -303,7 +327,8 @@ pub async fn start(listener_addr: std::net::SocketAddr, options: Options) -> Res
         refresh_token_days: 30,
     };
     let idp = CognitoIdp::new(cognito_client(&origin).await, api_config.client_id.clone());
-    let api = auth_api::router(auth_api::AppState::new(api_config, Arc::new(idp)).with_deliveries(deliveries));
+    let state = auth_api::AppState::new(api_config, Arc::new(idp)).with_deliveries(deliveries).with_passkeys(passkeys);
+    let api = auth_api::router(state);
 
     let worker = Worker {
         stop: Arc::new(stop),

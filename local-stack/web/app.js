@@ -7,9 +7,9 @@ const PENDING = 'passwordless.pending-sign-in';
 function say(text) { $('status').textContent = text; $('error').textContent = ''; }
 function fail(text) { $('error').textContent = text; $('status').textContent = ''; }
 
-async function api(path, body) {
+async function api(path, body, method) {
   const response = await fetch(`/api${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
+    method: method || (body === undefined ? 'GET' : 'POST'),
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
     credentials: 'same-origin',
@@ -83,6 +83,49 @@ function watchDelivery() {
   poll();
 }
 
+// Passkeys (docs/passkeys.md). Which usernames have a passkey on this device is kept on the device
+// only: the server is never asked whether a name has one, so the page reveals nothing about it.
+const PASSKEY_USERS = 'passwordless.passkey-users';
+const PASSKEY_OFFER_DISMISSED = 'passwordless.passkey-offer-dismissed';
+
+function passkeyUsers() {
+  try { return JSON.parse(localStorage.getItem(PASSKEY_USERS)) || []; } catch { return []; }
+}
+
+function rememberPasskeyUser(username) {
+  const users = passkeyUsers().filter((u) => u !== username);
+  localStorage.setItem(PASSKEY_USERS, JSON.stringify([username, ...users].slice(0, 10)));
+}
+
+/** Browsers offer passkeys only on a domain: on an IP address, point to the same page at localhost. */
+function passkeysHere() {
+  if (window.PublicKeyCredential && location.hostname === 'localhost') return true;
+  if (location.hostname !== 'localhost') {
+    $('passkey-here').href = `${location.protocol}//localhost:${location.port}${location.pathname}`;
+    $('passkey-elsewhere').hidden = false;
+  }
+  return false;
+}
+
+/** A discoverable passkey sign-in. Returns null when signed in (the page moves on), else a message. */
+async function passkeySignIn() {
+  const options = await api('/passkey/sign-in/options', {});
+  if (options.status !== 200) return explain(options);
+  let credential;
+  try {
+    const publicKey = PublicKeyCredential.parseRequestOptionsFromJSON(options.body.publicKey);
+    credential = await navigator.credentials.get({ publicKey });
+  } catch {
+    return 'No passkey was used.';
+  }
+  const answer = await api('/passkey/sign-in', { ceremony: options.body.ceremony, credential: credential.toJSON() });
+  if (answer.status !== 200) return explain(answer);
+  rememberPasskeyUser(answer.body.username);
+  localStorage.removeItem(PENDING);
+  location.assign('/account');
+  return null;
+}
+
 const pages = {
   'sign-in'() {
     const time = (t) => new Date(t).toLocaleTimeString();
@@ -117,11 +160,23 @@ const pages = {
     const p = pending();
     if (p && new Date(p.expires_at) > new Date()) showCode(p);
 
-    $('login-form').addEventListener('submit', (e) => {
+    $('login-form').addEventListener('submit', async (e) => {
       e.preventDefault();
       const username = $('username').value.trim();
       if (!username) { fail('Enter your username.'); $('username').focus(); return; }
+      // This device added or used a passkey for this name: offer it before any email goes out.
+      if (passkeysHere() && passkeyUsers().includes(username)) {
+        say('Use your passkey, or cancel to get an email instead.');
+        if ((await passkeySignIn()) === null) return;
+      }
       start(username);
+    });
+    passkeysHere();
+    $('passkey-button').addEventListener('click', async () => {
+      if (!passkeysHere()) { fail('Open this page at localhost to use a passkey.'); return; }
+      say('Waiting for your passkey…');
+      const problem = await passkeySignIn();
+      if (problem) fail(`${problem} You can sign in with an email instead.`);
     });
     $('code-form').addEventListener('submit', async (e) => {
       e.preventDefault();
@@ -229,6 +284,60 @@ const pages = {
       dd.textContent = typeof value === 'string' ? value : JSON.stringify(value);
       $('claims').append(dt, dd);
     }
+    const username = claims['cognito:username'];
+    const when = (t) => (t ? new Date(t).toLocaleString() : 'never');
+    const list = async () => {
+      const answer = await api('/passkeys');
+      $('passkey-list').replaceChildren();
+      for (const p of (answer.body && answer.body.passkeys) || []) {
+        const item = document.createElement('li');
+        const text = document.createElement('span');
+        const kind = p.authenticator ? ` (${p.authenticator})` : '';
+        text.textContent = `${p.name}${kind}: added ${when(p.created_at)}, last used ${when(p.last_used_at)}. `;
+        const remove = document.createElement('button');
+        remove.type = 'button';
+        remove.className = 'secondary';
+        remove.textContent = `Remove passkey ${p.name}`;
+        remove.addEventListener('click', async () => {
+          const gone = await api(`/passkeys/${encodeURIComponent(p.id)}`, undefined, 'DELETE');
+          if (gone.status !== 200) { fail(explain(gone)); return; }
+          say(`Passkey ${p.name} removed. It can no longer sign you in.`);
+          list();
+        });
+        item.append(text, remove);
+        $('passkey-list').append(item);
+      }
+    };
+    if (passkeysHere()) {
+      // Offered once per device, until added or dismissed.
+      $('passkey-offer').hidden = localStorage.getItem(PASSKEY_OFFER_DISMISSED) === 'yes' || passkeyUsers().includes(username);
+      list();
+    }
+    $('passkey-dismiss').addEventListener('click', () => {
+      localStorage.setItem(PASSKEY_OFFER_DISMISSED, 'yes');
+      $('passkey-offer').hidden = true;
+      $('add-passkey').focus();
+    });
+    $('add-passkey').addEventListener('click', async () => {
+      if (!passkeysHere()) { fail('Open this page at localhost to add a passkey.'); return; }
+      say('Follow your browser to create the passkey…');
+      const options = await api('/passkeys/register/options', {});
+      if (options.status !== 200) { fail(explain(options)); return; }
+      let credential;
+      try {
+        const publicKey = PublicKeyCredential.parseCreationOptionsFromJSON(options.body.publicKey);
+        credential = await navigator.credentials.create({ publicKey });
+      } catch {
+        fail('No passkey was added.');
+        return;
+      }
+      const added = await api('/passkeys/register', { ceremony: options.body.ceremony, credential: credential.toJSON(), name: 'Passkey on this device' });
+      if (added.status !== 201) { fail(explain(added)); return; }
+      rememberPasskeyUser(username);
+      $('passkey-offer').hidden = true;
+      say('Passkey added. Next time, sign in with it: no email needed.');
+      list();
+    });
     $('sign-out').addEventListener('click', async () => {
       say('Signing out…');
       await api('/logout', {});
