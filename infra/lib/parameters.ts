@@ -53,5 +53,8 @@ export function parametersFromContext(get: (key: string) => unknown): Passwordle
     logRetention: retention as logs.RetentionDays,
     apiAllowedOrigins: (text('apiAllowedOrigins') ?? '').split(',').map((o) => o.trim()).filter((o) => o !== ''),
     cookieDomain: text('cookieDomain'),
+    passkeyRpId: text('passkeyRpId'),
+    passkeyOrigins: (text('passkeyOrigins') ?? '').split(',').map((o) => o.trim()).filter((o) => o !== ''),
+    accountUrl: text('accountUrl'),
   };
 }

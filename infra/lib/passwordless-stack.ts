@@ -72,6 +72,16 @@ export interface PasswordlessProps extends StackProps {
   readonly apiAllowedOrigins: string[];
   /** `Domain` of the token cookies the auth API sets; unset means the API's own host. */
   readonly cookieDomain?: string;
+  /**
+   * Passkeys (docs/passkeys.md) are on when this is set: the WebAuthn relying party ID, the
+   * registrable domain the passkeys belong to (e.g. example.com). Changing it later orphans every
+   * passkey registered under the old one.
+   */
+  readonly passkeyRpId?: string;
+  /** With passkeyRpId: the https origins of the pages that use passkeys, each on passkeyRpId. */
+  readonly passkeyOrigins: string[];
+  /** With passkeyRpId: the page where users review their passkeys (linked from the passkey notices). */
+  readonly accountUrl?: string;
 }
 
 export const DEFAULTS = {
@@ -186,6 +196,22 @@ export class PasswordlessStack extends Stack {
     for (const origin of props.apiAllowedOrigins) {
       check(/^https:\/\/[^/\s]+$/.test(origin) || /^http:\/\/(localhost|127\.0\.0\.1)(:\d+)?$/.test(origin),
         'apiAllowedOrigins', `"${origin}" is not an origin such as https://app.example.com`);
+    }
+
+    if (props.passkeyRpId !== undefined) {
+      const rpId = props.passkeyRpId.toLowerCase();
+      check(/^[a-z0-9-]+(\.[a-z0-9-]+)*$/.test(rpId) && !/^[0-9.]+$/.test(rpId), 'passkeyRpId',
+        `"${props.passkeyRpId}" is not a domain name (PASSKEY_RP_ID)`);
+      check(props.passkeyOrigins.length > 0, 'passkeyOrigins', 'lists no origin: name the https origins of the pages that use passkeys');
+      for (const origin of props.passkeyOrigins) {
+        const host = /^https:\/\/([^/:\s]+)(:\d+)?$/.exec(origin)?.[1]?.toLowerCase();
+        check(host !== undefined && (host === rpId || host.endsWith(`.${rpId}`)), 'passkeyOrigins',
+          `"${origin}" is not an https origin on ${rpId} (PASSKEY_ORIGINS)`);
+      }
+      check(props.accountUrl !== undefined && isWebUrl(props.accountUrl), 'accountUrl',
+        'must be the https URL of the page that lists passkeys (the passkey notices link to it)');
+    } else {
+      check(props.passkeyOrigins.length === 0, 'passkeyOrigins', 'needs passkeyRpId');
     }
 
     const mailFrom = props.mailFrom ?? `${props.appName} <no-reply@${props.senderDomain}>`;
@@ -399,14 +425,26 @@ export class PasswordlessStack extends Stack {
       REFRESH_TOKEN_DAYS: String(props.refreshTokenValidity.toDays()),
       AUTH_STATE_TABLE: this.authStateTable.tableName,
       ...(props.cookieDomain ? { COOKIE_DOMAIN: props.cookieDomain } : {}),
+      // Passkeys: verified by the API, their records and ceremonies in the auth state table, and
+      // a notice to the account's address through the mail queue on every add and remove.
+      ...(props.passkeyRpId ? {
+        PASSKEY_RP_ID: props.passkeyRpId.toLowerCase(),
+        PASSKEY_ORIGINS: props.passkeyOrigins.join(','),
+        ACCOUNT_URL: props.accountUrl!,
+        MAIL_QUEUE_URL: this.mailQueue.queueUrl,
+        APP_NAME: props.appName,
+      } : {}),
     });
     this.authStateTable.grant(authApi, 'dynamodb:GetItem', 'dynamodb:PutItem');
+    if (props.passkeyRpId) this.mailQueue.grant(authApi, 'sqs:SendMessage');
     const authApiUrl = authApi.addFunctionUrl({
       authType: lambda.FunctionUrlAuthType.NONE,
       cors: props.apiAllowedOrigins.length > 0 ? {
         allowedOrigins: props.apiAllowedOrigins,
         allowCredentials: true,
-        allowedMethods: [lambda.HttpMethod.GET, lambda.HttpMethod.POST],
+        // PATCH and DELETE: renaming and removing passkeys.
+        allowedMethods: [lambda.HttpMethod.GET, lambda.HttpMethod.POST,
+          ...(props.passkeyRpId ? [lambda.HttpMethod.PATCH, lambda.HttpMethod.DELETE] : [])],
         allowedHeaders: ['content-type', 'x-sign-in-session'],
         maxAge: Duration.hours(1),
       } : undefined,

@@ -462,6 +462,46 @@ test('the auth API lets browsers send the sign-in session header its status endp
   });
 });
 
+test('with passkeys, the auth API gets their settings, may send the notices and nothing more, and browsers may rename and remove', () => {
+  const passkeys = { passkeyRpId: 'Example.com', passkeyOrigins: 'https://app.example.com, https://example.com',
+    accountUrl: 'https://app.example.com/account', apiAllowedOrigins: 'https://app.example.com' };
+  const { template: t } = synth(passkeys);
+  const all = t.toJSON().Resources as Record<string, { Type: string; Properties: any }>;
+  const [apiId, api] = Object.entries(all).find(([, r]) => r.Type === 'AWS::Lambda::Function'
+    && String(r.Properties.Description).startsWith('auth-api '))!;
+  const env = api.Properties.Environment.Variables;
+  const mailQueueId = Object.entries(all).find(([, r]) => r.Type === 'AWS::SQS::Queue' && r.Properties.RedrivePolicy)![0];
+  assert.equal(env.PASSKEY_RP_ID, 'example.com');
+  assert.equal(env.PASSKEY_ORIGINS, 'https://app.example.com,https://example.com');
+  assert.equal(env.ACCOUNT_URL, 'https://app.example.com/account');
+  assert.deepEqual(env.MAIL_QUEUE_URL, { Ref: mailQueueId });
+  const role = api.Properties.Role['Fn::GetAtt'][0];
+  const statements = Object.values(all).filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes(role))
+    .flatMap((r) => r.Properties.PolicyDocument.Statement)
+    .filter((st: any) => ![st.Action].flat().every((a: string) => a.startsWith('logs:')));
+  const tableId = Object.entries(all).find(([, r]) => r.Type === 'AWS::DynamoDB::Table')![0];
+  assert.deepEqual(statements, [
+    { Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Effect: 'Allow', Resource: [{ 'Fn::GetAtt': [tableId, 'Arn'] }] },
+    { Action: 'sqs:SendMessage', Effect: 'Allow', Resource: { 'Fn::GetAtt': [mailQueueId, 'Arn'] } },
+  ], 'the table as before, and the mail queue for the notices: no wildcard, nothing else');
+  t.hasResourceProperties('AWS::Lambda::Url', {
+    TargetFunctionArn: { 'Fn::GetAtt': [apiId, 'Arn'] },
+    Cors: Match.objectLike({ AllowMethods: Match.arrayWith(['PATCH', 'DELETE']) }),
+  });
+  // Without passkeys: none of it.
+  const plain = resources[functionId('auth-api')].Properties.Environment.Variables;
+  assert.ok(!('PASSKEY_RP_ID' in plain) && !('MAIL_QUEUE_URL' in plain));
+  // Checked at synth, naming the parameter.
+  assert.throws(() => synth({ ...passkeys, passkeyRpId: '127.0.0.1' }), /passkeyRpId/);
+  assert.throws(() => synth({ ...passkeys, passkeyRpId: 'https://example.com' }), /passkeyRpId/);
+  assert.throws(() => synth({ ...passkeys, passkeyOrigins: '' }), /passkeyOrigins/);
+  assert.throws(() => synth({ ...passkeys, passkeyOrigins: 'http://app.example.com' }), /passkeyOrigins/);
+  assert.throws(() => synth({ ...passkeys, passkeyOrigins: 'https://evil.example' }), /passkeyOrigins.*example\.com/);
+  assert.throws(() => synth({ ...passkeys, passkeyOrigins: 'https://notexample.com' }), /passkeyOrigins/);
+  assert.throws(() => synth({ ...passkeys, accountUrl: '' }), /accountUrl/);
+  assert.throws(() => synth({ passkeyOrigins: 'https://app.example.com' }), /passkeyOrigins.*passkeyRpId/);
+});
+
 test('cdk-nag AwsSolutions checks pass, and every acknowledgement has a reason', () => {
   const report = new AwsSolutionsChecks(app).validateScope(stack);
   const violations = report.violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.resourceLogicalId).join(', ')}`);
