@@ -74,12 +74,15 @@ pub enum ErrorCode {
     TooManyPasskeys,
     /// The credential is registered already.
     PasskeyAlreadyRegistered,
-    /// Another sign-in to the account took the passkey's proof first.
+    /// Another sign-in to the account got in the way of a verified passkey's.
     PasskeySignInInterrupted,
+    /// Adding a passkey needs a sign-in (not a refresh) within the last 5 minutes.
+    RecentSignInRequired,
 }
 
 /// The codes of [`ErrorCode`], as they travel.
-pub const ERROR_CODES: [&str; 22] = [
+pub const ERROR_CODES: [&str; 23] = [
+    "recent_sign_in_required",
     "passkeys_disabled",
     "ceremony_expired",
     "passkey_rejected",

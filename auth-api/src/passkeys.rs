@@ -26,6 +26,10 @@ type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// How long a challenge may be answered.
 pub const CEREMONY_SECONDS: i64 = 300;
 
+/// Adding a passkey needs a sign-in this recent (the ID token's `auth_time`, which a refresh
+/// keeps): a stolen token, or a browser left signed in, cannot plant a lasting way in.
+pub const RECENT_SIGN_IN_SECONDS: i64 = 300;
+
 /// `PASSKEY_RP_ID` and `PASSKEY_ORIGINS`: passkeys are on when the RP ID is set.
 #[derive(Debug, Clone)]
 pub struct PasskeyConfig {
@@ -91,6 +95,17 @@ pub struct Account {
     pub email: Option<String>,
     pub name: Option<String>,
     pub locale: Option<String>,
+    /// When the user last signed in (not refreshed): the ID token's `auth_time`.
+    pub auth_time: Option<i64>,
+}
+
+impl Account {
+    fn recently_signed_in(&self, now: i64) -> Result<(), PasskeyError> {
+        match self.auth_time {
+            Some(t) if now - t <= RECENT_SIGN_IN_SECONDS => Ok(()),
+            _ => Err(PasskeyError::SignInAgain),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -107,6 +122,8 @@ pub enum PasskeyError {
     TooMany,
     #[error("this passkey is already registered")]
     AlreadyRegistered,
+    #[error("adding a passkey needs a recent sign-in")]
+    SignInAgain,
     #[error("{0}")]
     Invalid(&'static str),
     #[error("passkey state unavailable: {0}")]
@@ -184,6 +201,9 @@ pub trait PasskeyApi: Send + Sync {
         response: PublicKeyCredential,
         now: i64,
     ) -> BoxFuture<'_, Result<SignedInWithPasskey, PasskeyError>>;
+    /// Takes back the proof of a sign-in that did not go through, so it cannot turn a later
+    /// sign-in of the account into a passkey round.
+    fn withdraw<'a>(&'a self, signed_in: &'a SignedInWithPasskey) -> BoxFuture<'a, ()>;
 }
 
 pub struct Passkeys<S> {
@@ -205,11 +225,14 @@ fn credential_id(raw: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
 }
 
-/// A name the user gave, or the default: trimmed, 1 to 64 characters, no control characters.
+/// A name the user gave, or the default: trimmed, 1 to 64 characters, and what a display name may
+/// hold (the notice emails quote it): no hidden characters, link, address or phone number.
 pub fn passkey_name(name: Option<&str>) -> Result<String, PasskeyError> {
     let name = name.map(str::trim).filter(|n| !n.is_empty()).unwrap_or("Passkey");
-    if name.chars().count() > 64 || name.chars().any(char::is_control) {
-        return Err(PasskeyError::Invalid("A passkey's name is 1 to 64 characters, without control characters."));
+    if name.chars().count() > 64 || triggers::identity::check_name(name).is_err() {
+        return Err(PasskeyError::Invalid(
+            "A passkey's name has 1 to 64 characters, and no hidden characters, web address, email address or phone number.",
+        ));
     }
     Ok(name.to_string())
 }
@@ -255,8 +278,10 @@ impl<S: AuthStateStore> Passkeys<S> {
     }
 
     async fn register_options_impl(&self, who: Account, now: i64) -> Result<Started<Value>, PasskeyError> {
+        who.recently_signed_in(now)?;
         let key = StateKey::passkeys(&self.user_pool_id, &who.username);
-        let user = update(&self.store, &key, |mut u: UserPasskeys| {
+        let user = update(&self.store, &key, |u: UserPasskeys| {
+            let mut u = u.of(&who.sub);
             u.handle.get_or_insert_with(Uuid::new_v4);
             (u.clone(), u)
         })
@@ -290,6 +315,7 @@ impl<S: AuthStateStore> Passkeys<S> {
         now: i64,
     ) -> Result<PasskeyInfo, PasskeyError> {
         let name = passkey_name(name.as_deref())?;
+        who.recently_signed_in(now)?;
         let Purpose::Register { username, sub, state } = self.take(&ceremony, now).await? else {
             return Err(PasskeyError::CeremonyExpired);
         };
@@ -321,7 +347,7 @@ impl<S: AuthStateStore> Passkeys<S> {
             backup_state: details.backup_state,
             passkey,
         };
-        let user = self.user(&username).await?;
+        let user = self.user(&username).await?.of(&sub);
         // The owner record first, and only where none is: one credential, one account.
         let owner_key = StateKey::passkey_credential(&self.user_pool_id, &id);
         let owner = CredentialOwner { username: username.clone(), sub, handle: user.handle };
@@ -330,8 +356,9 @@ impl<S: AuthStateStore> Passkeys<S> {
             return Err(PasskeyError::AlreadyRegistered);
         }
         let key = StateKey::passkeys(&self.user_pool_id, &username);
-        let added = update(&self.store, &key, |mut u: UserPasskeys| {
-            if u.keys.len() >= MAX_PER_USER {
+        let added = update(&self.store, &key, |u: UserPasskeys| {
+            let mut u = u.of(&owner.sub);
+            if u.handle != owner.handle || u.keys.len() >= MAX_PER_USER {
                 return (false, u);
             }
             u.keys.push(stored.clone());
@@ -361,9 +388,12 @@ impl<S: AuthStateStore> Passkeys<S> {
         change: impl Fn(&mut Vec<StoredPasskey>, usize) -> StoredPasskey + Send + Sync,
     ) -> Result<PasskeyInfo, PasskeyError> {
         let key = StateKey::passkeys(&self.user_pool_id, &who.username);
-        let edited = update(&self.store, &key, |mut u: UserPasskeys| match u.keys.iter().position(|k| k.id == id) {
-            Some(i) => (Some(change(&mut u.keys, i)), u),
-            None => (None, u),
+        let edited = update(&self.store, &key, |mut u: UserPasskeys| {
+            let mine = u.sub.as_deref() == Some(who.sub.as_str());
+            match u.keys.iter().position(|k| k.id == id).filter(|_| mine) {
+                Some(i) => (Some(change(&mut u.keys, i)), u),
+                None => (None, u),
+            }
         })
         .await?;
         edited.as_ref().map(PasskeyInfo::from).ok_or(PasskeyError::NotFound)
@@ -404,7 +434,9 @@ impl<S: AuthStateStore> Passkeys<S> {
         if owner.handle != Some(handle) {
             return Err(rejected("user handle does not match the credential's account"));
         }
-        let user = self.user(&owner.username).await?;
+        // The account's list, if it is still this account's (a deleted account's name may be
+        // someone else's now).
+        let user = self.user(&owner.username).await?.of(&owner.sub);
         let stored = user.keys.iter().find(|k| k.id == id).ok_or_else(|| rejected("removed credential"))?;
         let result = self
             .webauthn
@@ -412,7 +444,8 @@ impl<S: AuthStateStore> Passkeys<S> {
             .map_err(|e| PasskeyError::Rejected(e.to_string()))?;
         let key = StateKey::passkeys(&self.user_pool_id, &owner.username);
         update(&self.store, &key, |mut u: UserPasskeys| {
-            if let Some(k) = u.keys.iter_mut().find(|k| k.id == id) {
+            let mine = u.sub.as_deref() == Some(owner.sub.as_str());
+            if let Some(k) = u.keys.iter_mut().find(|k| k.id == id).filter(|_| mine) {
                 k.passkey.update_credential(&result);
                 k.counter = k.counter.max(result.counter());
                 k.backup_state = result.backup_state();
@@ -426,7 +459,9 @@ impl<S: AuthStateStore> Passkeys<S> {
         // passkey challenge of the sign-in the route starts next.
         let proof = random_id();
         let user_key = StateKey::user(&self.user_pool_id, &owner.username);
-        update(&self.store, &user_key, |s| triggers::passkey::grant(s, &owner.sub, &proof, now)).await?;
+        if !update(&self.store, &user_key, |s| triggers::passkey::grant(s, &owner.sub, &proof, now)).await? {
+            return Err(rejected("the name belongs to another account now"));
+        }
         tracing::info!("passkey verified");
         Ok(SignedInWithPasskey { username: owner.username, proof })
     }
@@ -449,7 +484,10 @@ impl<S: AuthStateStore> PasskeyApi for Passkeys<S> {
     }
 
     fn list(&self, who: Account) -> BoxFuture<'_, Result<Vec<PasskeyInfo>, PasskeyError>> {
-        Box::pin(async move { Ok(self.user(&who.username).await?.keys.iter().map(PasskeyInfo::from).collect()) })
+        Box::pin(async move {
+            let user = self.user(&who.username).await?.of(&who.sub);
+            Ok(user.keys.iter().map(PasskeyInfo::from).collect())
+        })
     }
 
     fn rename(&self, who: Account, id: String, name: String) -> BoxFuture<'_, Result<PasskeyInfo, PasskeyError>> {
@@ -484,5 +522,14 @@ impl<S: AuthStateStore> PasskeyApi for Passkeys<S> {
         now: i64,
     ) -> BoxFuture<'_, Result<SignedInWithPasskey, PasskeyError>> {
         Box::pin(self.sign_in_impl(ceremony, response, now))
+    }
+
+    fn withdraw<'a>(&'a self, signed_in: &'a SignedInWithPasskey) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let key = StateKey::user(&self.user_pool_id, &signed_in.username);
+            if let Err(e) = update(&self.store, &key, |s| triggers::passkey::withdraw(s, &signed_in.proof)).await {
+                tracing::error!(error = %e, "an unused passkey proof was not withdrawn; it expires on its own");
+            }
+        })
     }
 }

@@ -52,4 +52,22 @@ fn behind_a_function_url_it_answers_with_its_own_errors_and_checks_configuration
     let no_table = rie::run(AUTH_API, &events[..1], &env[..2], 10);
     let init_error = no_table.raw["init_error"].as_str().unwrap_or_default();
     assert!(init_error.contains("AUTH_STATE_TABLE"), "sign-outs need the table: {:?}", no_table.raw);
+
+    // Passkeys on: each setting they need stops start-up by name when it is missing or wrong.
+    let with = |extra: &[(&str, &str)]| {
+        let mut all = env.clone();
+        all.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let report = rie::run(AUTH_API, &events[..1], &all, 10);
+        report.raw["init_error"].as_str().unwrap_or_default().to_string()
+    };
+    let rp = ("PASSKEY_RP_ID", "example.com");
+    let origins = ("PASSKEY_ORIGINS", "https://app.example.com");
+    let queue = ("MAIL_QUEUE_URL", "https://sqs.eu-west-1.amazonaws.com/123456789012/mail");
+    assert!(with(&[rp]).contains("PASSKEY_ORIGINS"));
+    assert!(with(&[rp, ("PASSKEY_ORIGINS", "https://evil.example")]).contains("PASSKEY_ORIGINS"));
+    assert!(with(&[rp, origins]).contains("MAIL_QUEUE_URL"));
+    assert!(with(&[rp, origins, queue]).contains("ACCOUNT_URL"));
+    assert!(with(&[("PASSKEY_RP_ID", "127.0.0.1"), origins]).contains("PASSKEY_RP_ID"));
+    let configured = with(&[rp, origins, queue, ("ACCOUNT_URL", "https://app.example.com/account")]);
+    assert_eq!(configured, "", "a complete passkey configuration starts");
 }

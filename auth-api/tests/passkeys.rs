@@ -5,9 +5,10 @@
 //! passkey, removed passkeys and counters that go back are all refused.
 
 use auth_api::AppState;
+use auth_api::error::ApiError;
 use auth_api::idp::{IdentityProvider, IdpError, NewUser, Step, Tokens};
 use auth_api::passkeys::notices::QueuedNotices;
-use auth_api::passkeys::{PasskeyConfig, Passkeys};
+use auth_api::passkeys::{Account, PasskeyApi, PasskeyConfig, Passkeys};
 use axum::http::StatusCode;
 use local_cognito::mail::MemoryMailQueue;
 use mail_job::MailContent;
@@ -15,7 +16,9 @@ use serde_json::{Value, json};
 use std::pin::Pin;
 use std::sync::Arc;
 use testkit::webauthn::{Attestation, SoftPasskey};
+use triggers::auth_state::UserState;
 use triggers::auth_state::store::MemoryStore;
+use triggers::auth_state::store::{StateKey, update};
 
 mod support;
 use support::*;
@@ -222,19 +225,22 @@ async fn without_passkey_rp_id_every_passkey_endpoint_says_so() {
     }
 }
 
-/// An identity provider that lets another sign-in start just before each of ours (the race the
-/// proof can lose).
-struct Interrupted(Arc<dyn IdentityProvider>);
+/// An identity provider in front of the real one that lets `before` run just before each sign-in
+/// starts: another sign-in racing ours, or the proof disappearing.
+struct Before<F>(Arc<dyn IdentityProvider>, F);
 
 type Fut<'a, T> = Pin<Box<dyn std::future::Future<Output = Result<T, IdpError>> + Send + 'a>>;
 
-impl IdentityProvider for Interrupted {
+impl<F> IdentityProvider for Before<F>
+where
+    F: Fn(Arc<dyn IdentityProvider>, String) -> Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send + Sync,
+{
     fn sign_up<'a>(&'a self, user: NewUser<'a>) -> Fut<'a, bool> {
         self.0.sign_up(user)
     }
     fn start_sign_in<'a>(&'a self, username: &'a str) -> Fut<'a, Step> {
         Box::pin(async move {
-            let _ = self.0.start_sign_in(username).await;
+            (self.1)(self.0.clone(), username.to_string()).await;
             self.0.start_sign_in(username).await
         })
     }
@@ -253,18 +259,99 @@ impl IdentityProvider for Interrupted {
 }
 
 #[tokio::test]
-async fn a_proof_taken_by_another_sign_in_is_an_interrupted_passkey_sign_in() {
+async fn someone_typing_the_name_meanwhile_cannot_take_the_proof_from_the_passkey_sign_in() {
+    // Each sign-in start is preceded by an attacker's: a session of the same account, answered
+    // with a guess. It gets the passkey round (no email) but cannot answer it.
     let api = api_configured(180, &[], |mut state, store, queue| {
-        state.idp = Arc::new(Interrupted(state.idp.clone()));
+        state.idp = Arc::new(Before(state.idp.clone(), |idp: Arc<dyn IdentityProvider>, username: String| {
+            Box::pin(async move {
+                if let Ok(Step::Challenge(c)) = idp.start_sign_in(&username).await {
+                    let _ = idp.answer(&username, &c.session, "a-guess").await;
+                }
+            }) as Pin<Box<dyn std::future::Future<Output = ()> + Send>>
+        }));
         with_passkeys(state, store, queue)
     })
     .await;
-    // Signing up and in through the interrupting provider costs an extra sign-in start; fine.
+    let hal = user(&api, "hal").await;
+    let mut soft = SoftPasskey::new(APP, RP_ID);
+    assert_eq!(hal.add(&mut soft, Attestation::None).await.status, StatusCode::CREATED);
+    let emails = api.queue.jobs().len();
+    let signed_in = sign_in(&api, &mut soft).await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.body);
+    assert_eq!(api.queue.jobs().len(), emails, "and no email");
+}
+
+#[tokio::test]
+async fn a_sign_in_that_loses_its_proof_is_interrupted_and_leaves_none_behind() {
+    let api = api_configured(180, &[], |mut state, store, queue| {
+        let (pool, proofs) = (state.config.user_pool_id.clone(), store.clone());
+        state.idp = Arc::new(Before(state.idp.clone(), move |_: Arc<dyn IdentityProvider>, username: String| {
+            let (pool, proofs) = (pool.clone(), proofs.clone());
+            Box::pin(async move {
+                let key = StateKey::user(&pool, &username);
+                let gone = |mut s: UserState| {
+                    s.passkey = None;
+                    ((), s)
+                };
+                update(&proofs, &key, gone).await.unwrap();
+            }) as Pin<Box<dyn std::future::Future<Output = ()> + Send>>
+        }));
+        with_passkeys(state, store, queue)
+    })
+    .await;
     let gus = user(&api, "gus").await;
     let mut soft = SoftPasskey::new(APP, RP_ID);
     assert_eq!(gus.add(&mut soft, Attestation::None).await.status, StatusCode::CREATED);
     let interrupted = sign_in(&api, &mut soft).await;
     assert_eq!(error(&interrupted), (409, "passkey_sign_in_interrupted"), "{}", interrupted.body);
+}
+
+#[tokio::test]
+async fn a_failed_cognito_sign_in_withdraws_its_proof_and_a_new_account_of_the_name_inherits_nothing() {
+    let api = passkey_api().await;
+    let ivy = user(&api, "ivy").await;
+    let mut soft = SoftPasskey::new(APP, RP_ID);
+    assert_eq!(ivy.add(&mut soft, Attestation::None).await.status, StatusCode::CREATED);
+    // Disabled in Cognito: the passkey verifies, Cognito refuses, and no proof stays behind to
+    // turn the account's next sign-in into a passkey round.
+    let admin = testkit::cognito::client(&api.pool().config.endpoint).await;
+    let pool_id = api.pool().config.user_pool_id.clone();
+    admin.admin_disable_user().user_pool_id(&pool_id).username("ivy").send().await.unwrap();
+    assert_eq!(error(&sign_in(&api, &mut soft).await), (401, "sign_in_failed"));
+    admin.admin_enable_user().user_pool_id(&pool_id).username("ivy").send().await.unwrap();
+    let next = api.post("/login", json!({"username": "ivy"})).await;
+    assert!(next.body["code_length"].is_u64(), "an email round: {}", next.body);
+
+    // Deleted, then the name signed up again: the old passkey and list are not the new account's.
+    admin.admin_delete_user().user_pool_id(&pool_id).username("ivy").send().await.unwrap();
+    let new_ivy = user(&api, "ivy").await;
+    assert_eq!(new_ivy.call("GET", "/passkeys", None).await.body["passkeys"], json!([]));
+    assert_eq!(error(&sign_in(&api, &mut soft).await), (401, "passkey_rejected"));
+}
+
+#[tokio::test]
+async fn adding_a_passkey_needs_a_recent_sign_in_and_a_plain_name() {
+    let api = passkey_api().await;
+    let joe = user(&api, "joe").await;
+    let options = joe.call("POST", "/passkeys/register/options", None).await;
+    let credential = SoftPasskey::new(APP, RP_ID).register(&options.body["publicKey"], Attestation::None);
+    let named = |name: &str| json!({"ceremony": options.body["ceremony"], "credential": credential, "name": name});
+    let link = joe.call("POST", "/passkeys/register", Some(named("Visit evil.example.com now"))).await;
+    assert_eq!((error(&link), link.body["field"].as_str()), ((400, "invalid_request"), Some("name")));
+    let bidi = joe.call("POST", "/passkeys/register", Some(named("Work \u{202e}yek"))).await;
+    assert_eq!(error(&bidi), (400, "invalid_request"));
+
+    // A sign-in older than five minutes (a stolen token, a browser left open) adds nothing.
+    let config = PasskeyConfig::new(RP_ID, APP).unwrap();
+    let notices = QueuedNotices::new(MemoryStore::new(), MemoryMailQueue::default(), "pool", APP);
+    let service = Passkeys::new(&config, "Example", MemoryStore::new(), "pool", Arc::new(notices));
+    let now = chrono::Utc::now().timestamp();
+    let stale = Account { username: "joe".into(), sub: "sub".into(), auth_time: Some(now - 301), ..Account::default() };
+    let refused = ApiError::from(service.register_options(stale, now).await.err().unwrap());
+    assert_eq!((refused.status.as_u16(), refused.code), (403, "recent_sign_in_required"));
+    let fresh = Account { username: "joe".into(), sub: "sub".into(), auth_time: Some(now - 60), ..Account::default() };
+    assert!(service.register_options(fresh, now).await.is_ok());
 }
 
 #[test]

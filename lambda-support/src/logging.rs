@@ -5,8 +5,10 @@ use std::str::FromStr;
 /// job body holds the code, the link and the address. They are held at INFO whatever level the
 /// function runs at, so raising `AWS_LAMBDA_LOG_LEVEL` to debug a problem cannot leak secrets.
 /// `lambda_runtime` and `lambda_http` log every raw event and response at TRACE/DEBUG (codes,
-/// answers, session strings, tokens, addresses); `reqwest` and `rustls` log connection details.
-const WIRE_LOGGING_CRATES: [&str; 16] = [
+/// answers, session strings, tokens, addresses); `reqwest` and `rustls` log connection details;
+/// `webauthn_rs` and `webauthn_rs_core` log whole ceremonies (challenges, credentials, the
+/// ceremony's state) at DEBUG and TRACE.
+const WIRE_LOGGING_CRATES: [&str; 18] = [
     "aws_smithy_runtime",
     "aws_smithy_runtime_api",
     "aws_smithy_http_client",
@@ -23,6 +25,8 @@ const WIRE_LOGGING_CRATES: [&str; 16] = [
     "lambda_http",
     "reqwest",
     "rustls",
+    "webauthn_rs",
+    "webauthn_rs_core",
 ];
 
 /// The level from Lambda's advanced logging controls (`AWS_LAMBDA_LOG_LEVEL`), then `RUST_LOG`,

@@ -1,7 +1,8 @@
 //! A whole sign-up and sign-in through the real binaries, every one at TRACE: `auth-api` (as
 //! operators run it locally) in front of `local-cognito`, which runs the trigger binaries over the
 //! Lambda Runtime API (SQS on moto), and the `mailer` binary over the Runtime API sending through
-//! moto's SES. Then their whole output is searched for every secret the run handled.
+//! moto's SES; a passkey added, used and removed on the way. Then their whole output is searched
+//! for every secret the run handled.
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -94,6 +95,7 @@ async fn a_full_run_at_trace_logs_no_code_session_token_or_address() {
 
     let api_port = free_port();
     let api_listen = format!("127.0.0.1:{api_port}");
+    let passkey_origin = format!("http://localhost:{api_port}");
     // Cognito is local-cognito; the sign-outs go to the auth-state table on moto.
     let mut api_env = moto.env();
     api_env.extend(
@@ -103,6 +105,10 @@ async fn a_full_run_at_trace_logs_no_code_session_token_or_address() {
             ("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", cognito.url.as_str()),
             ("AUTH_STATE_TABLE", "auth-state"),
             ("AWS_REGION", "us-east-1"),
+            ("PASSKEY_RP_ID", "localhost"),
+            ("PASSKEY_ORIGINS", passkey_origin.as_str()),
+            ("ACCOUNT_URL", "http://localhost:4000/account"),
+            ("MAIL_QUEUE_URL", queue_url.as_str()),
         ]
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string())),
@@ -202,6 +208,34 @@ async fn a_full_run_at_trace_logs_no_code_session_token_or_address() {
     assert!(verify(wrong_attribute_code).await.is_err());
     verify(&attribute_code).await.unwrap();
 
+    // A passkey: added, signed in with (through the trigger binaries and the table), removed.
+    let mut soft = testkit::webauthn::SoftPasskey::new(&passkey_origin, "localhost");
+    let options: serde_json::Value = post("/passkeys/register/options", serde_json::json!({}), Some(&cookie_header))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let credential = soft.register(&options["publicKey"], testkit::webauthn::Attestation::Packed);
+    let body = serde_json::json!({"ceremony": options["ceremony"], "credential": credential});
+    let added = post("/passkeys/register", body, Some(&cookie_header)).await.unwrap();
+    assert_eq!(added.status(), 201);
+    let sign_in: serde_json::Value =
+        post("/passkey/sign-in/options", serde_json::json!({}), None).await.unwrap().json().await.unwrap();
+    let body = serde_json::json!({"ceremony": sign_in["ceremony"], "credential": soft.assert(&sign_in["publicKey"])});
+    let passkey_done = post("/passkey/sign-in", body, None).await.unwrap();
+    assert_eq!(passkey_done.status(), 200, "a passkey sign-in through the trigger binaries");
+    let passkey_tokens = set_cookies(&passkey_done);
+    let id = testkit::webauthn::b64(&soft.credential_id);
+    let removed = http
+        .delete(format!("{}/passkeys/{id}", api.url))
+        .header("cookie", &cookie_header)
+        .header("origin", &api.url)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(removed.status(), 200);
+
     assert_eq!(post("/logout", serde_json::json!({}), Some(&cookie_header)).await.unwrap().status(), 204);
     let after = http.get(format!("{}/me", api.url)).header("cookie", &cookie_header).send().await.unwrap();
     assert_eq!(after.status(), 401, "the sign-out reached /me (the family is in the table)");
@@ -227,7 +261,15 @@ async fn a_full_run_at_trace_logs_no_code_session_token_or_address() {
         ("second session", second_session),
         ("third session", third_session),
     ];
-    secrets.extend(tokens.iter().chain(&new_tokens).map(|(k, v)| (k.as_str(), v.clone())));
+    secrets.extend(tokens.iter().chain(&new_tokens).chain(&passkey_tokens).map(|(k, v)| (k.as_str(), v.clone())));
+    for (what, value) in [
+        ("registration ceremony", &options["ceremony"]),
+        ("registration challenge", &options["publicKey"]["challenge"]),
+        ("sign-in ceremony", &sign_in["ceremony"]),
+        ("sign-in challenge", &sign_in["publicKey"]["challenge"]),
+    ] {
+        secrets.push((what, value.as_str().unwrap().to_string()));
+    }
     for (name, text) in &logs {
         for (what, secret) in &secrets {
             assert!(secret.len() >= 6, "{what} is a real value");

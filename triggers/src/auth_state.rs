@@ -189,6 +189,10 @@ pub struct UserState {
     /// A passkey sign-in the auth API verified, waiting for its session ([`crate::passkey`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub passkey: Option<crate::passkey::PasskeyProof>,
+    /// When a passkey proof last signed this account in: post-authentication does not take that
+    /// sign-in as proof of the address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passkey_signed_in_at: Option<i64>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -202,7 +206,8 @@ impl Item for UserState {
     fn expires_at(&self) -> i64 {
         let code = self.code.as_ref().map_or(0, |c| c.expires_at);
         let proof = self.passkey.as_ref().map_or(0, |p| p.until);
-        code.max(self.emails.last_expiry()).max(proof)
+        let passkey_sign_in = self.passkey_signed_in_at.map_or(0, |t| t + crate::passkey::SIGNED_IN_MEMORY_SECONDS);
+        code.max(self.emails.last_expiry()).max(proof).max(passkey_sign_in)
     }
 }
 

@@ -153,10 +153,10 @@ impl<Q: MailQueue, S: AuthStateStore> CreateChallenge<Q, S> {
         // Only a session's first round may take a passkey proof (the API starts one for it).
         let first_round = request.session.is_empty();
         let (round, kept_hint) = update(&self.store, &key, |state: UserState| {
-            if let Some((digest, next)) =
-                first_round.then(|| passkey::take(&state, owner.as_deref(), now.timestamp())).flatten()
+            if let Some(digest) =
+                first_round.then(|| passkey::live(&state, owner.as_deref(), now.timestamp())).flatten()
             {
-                return ((Round::Passkey(digest), None), next);
+                return ((Round::Passkey(digest), None), state);
             }
             let (mut outcome, mut next) =
                 auth_state::start(state, owner.as_deref(), now.timestamp(), ttl, &limits, wants_resend, || {

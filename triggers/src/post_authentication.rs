@@ -1,4 +1,5 @@
-//! post-authentication: the first sign-in by the emailed link or code is what proves the address.
+//! post-authentication: the first sign-in by the emailed link or code is what proves the address
+//! (a passkey sign-in, [`crate::passkey`], proves none).
 //! On it, this trigger marks `email_verified` true (through the [`UserDirectory`] port: Cognito's
 //! `AdminUpdateUserAttributes` on the pool the event names) and only then enqueues the `welcome`
 //! email, within the mailbox's hourly budget. Nothing reaches an address nobody has proved: a
@@ -96,7 +97,7 @@ impl<Q: MailQueue, S: AuthStateStore, D: UserDirectory> PostAuthentication<Q, S,
         now: DateTime<Utc>,
     ) -> Result<CognitoEventUserPoolsPostAuthentication, TriggerError> {
         let header = &event.cognito_event_user_pools_header;
-        let (username, _) = StateKey::of_event(header, "PostAuthentication")?;
+        let (username, key) = StateKey::of_event(header, "PostAuthentication")?;
         let pool = header.user_pool_id.as_deref().unwrap_or_default();
         let attributes = &event.request.user_attributes;
         let Some(email) = attributes.get("email").filter(|e| e.contains('@')) else {
@@ -106,6 +107,18 @@ impl<Q: MailQueue, S: AuthStateStore, D: UserDirectory> PostAuthentication<Q, S,
         if attributes.get("email_verified").is_some_and(|v| v == "true") {
             tracing::info!("address already verified");
             return Ok(event);
+        }
+        // Only an emailed link or code proves the address; a passkey sign-in does not.
+        match self.store.load::<auth_state::UserState>(&key).await {
+            Ok(read) if crate::passkey::just_signed_in(&read.state, now.timestamp()) => {
+                tracing::info!("a passkey sign-in: the address stays unverified");
+                return Ok(event);
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "auth state unreadable; the address is verified at a later sign-in");
+                return Ok(event);
+            }
         }
         if let Err(e) = self.directory.mark_email_verified(pool, username).await {
             tracing::error!(error = %e, "email_verified not set; retried at the next sign-in");
@@ -229,6 +242,22 @@ mod tests {
         assert_eq!((data.sign_in_url.as_str(), data.username.as_str()), ("https://app.example.com/login", "alice"));
         assert_eq!((jobs[0].locale.as_str(), jobs[0].expires_at), ("de", None));
         MailJob::parse(&jobs[0].to_json()).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_passkey_sign_in_verifies_no_address_and_welcomes_nobody() {
+        let t = trigger(false, false);
+        let event: CognitoEventUserPoolsPostAuthentication = fixtures::event("post_authentication.json");
+        let (_, key) = StateKey::of_event(&event.cognito_event_user_pools_header, "test").unwrap();
+        let now = Utc::now();
+        let state = auth_state::UserState { passkey_signed_in_at: Some(now.timestamp() - 1), ..Default::default() };
+        t.store.save(&key, &state, 0).await.unwrap();
+        t.handle(event, now).await.unwrap();
+        assert!(t.directory.verified.lock().unwrap().is_empty(), "the address stays unverified");
+        assert!(jobs(&t).is_empty());
+        // The next sign-in (by email) is the proof.
+        t.handle(fixtures::event("post_authentication.json"), now + chrono::Duration::seconds(120)).await.unwrap();
+        assert_eq!(t.directory.verified.lock().unwrap().len(), 1);
     }
 
     #[tokio::test]

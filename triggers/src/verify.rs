@@ -41,8 +41,11 @@ impl<S: AuthStateStore> VerifyChallenge<S> {
         // Only a JSON string can be an answer; a number, object or null is simply wrong.
         let answer = request.challenge_answer.as_ref().and_then(|a| a.as_str()).unwrap_or("");
         if let Some(expected) = request.private_challenge_parameters.get(passkey::PRIVATE_PARAMETER) {
-            // A passkey round: the answer is the proof's secret; the code state is not touched.
-            let correct = !request.user_not_found && passkey::answers(expected, answer);
+            // A passkey round: the answer is the proof's secret, which uses the proof up (once,
+            // by one session); the emailed code is not touched.
+            let t = now.timestamp();
+            let correct = !request.user_not_found
+                && update(&self.store, &key, |s| passkey::consume(s, owner, expected, answer, t)).await?;
             tracing::info!(correct, "verify passkey proof");
             event.response.answer_correct = correct;
             return Ok(event);
@@ -153,6 +156,9 @@ mod tests {
     #[tokio::test]
     async fn a_passkey_round_accepts_only_the_proofs_secret_and_leaves_the_code_alone() {
         let (v, key) = verifier().await;
+        let owner = v.store.load::<UserState>(&key).await.unwrap().state.owner.unwrap();
+        let granted = update(&v.store, &key, |s| passkey::grant(s, &owner, "proof-secret", now().timestamp())).await;
+        assert!(granted.unwrap());
         let digest = passkey::digest("proof-secret");
         let with = |answer: &str, not_found: bool| {
             fixtures::edited::<CognitoEventUserPoolsVerifyAuthChallenge>("verify_answer.json", |e| {
@@ -161,10 +167,11 @@ mod tests {
                 e["request"]["userNotFound"] = json!(not_found);
             })
         };
-        assert!(v.handle(with("proof-secret", false), now()).await.unwrap().response.answer_correct);
         assert!(!v.handle(with("proof-secreT", false), now()).await.unwrap().response.answer_correct);
         assert!(!v.handle(with("482913", false), now()).await.unwrap().response.answer_correct, "a code is no proof");
         assert!(!v.handle(with("proof-secret", true), now()).await.unwrap().response.answer_correct);
+        assert!(v.handle(with("proof-secret", false), now()).await.unwrap().response.answer_correct);
+        assert!(!v.handle(with("proof-secret", false), now()).await.unwrap().response.answer_correct, "used up");
         let code = v.store.load::<UserState>(&key).await.unwrap().state.code.unwrap();
         assert_eq!((code.wrong, code.used), (0, false), "the emailed code is untouched");
     }

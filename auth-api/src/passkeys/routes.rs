@@ -2,7 +2,7 @@
 //! signing in with one needs nothing but the passkey. Every one answers `passkeys_disabled` when
 //! the API runs without `PASSKEY_RP_ID`.
 
-use super::{Account, PasskeyApi, PasskeyError, PasskeyInfo, Started};
+use super::{Account, PasskeyApi, PasskeyError, PasskeyInfo, SignedInWithPasskey, Started};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::idp::Step;
@@ -46,6 +46,11 @@ impl From<PasskeyError> for ApiError {
             PasskeyError::AlreadyRegistered => {
                 ApiError::new(StatusCode::CONFLICT, "passkey_already_registered", "This passkey is already registered.")
             }
+            PasskeyError::SignInAgain => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "recent_sign_in_required",
+                "To add a passkey, sign in again with an email first: it must be done within 5 minutes of signing in.",
+            ),
             PasskeyError::Invalid(message) => ApiError::invalid("name", message),
             PasskeyError::Store(e) => {
                 tracing::error!(error = %e, "passkey state unavailable");
@@ -70,7 +75,15 @@ async fn account(state: &AppState, headers: &HeaderMap, jar: &CookieJar) -> Resu
     let claim = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_string);
     match (claim("cognito:username"), claim("sub")) {
         (Some(username), Some(sub)) => {
-            Ok(Account { username, sub, email: claim("email"), name: claim("name"), locale: claim("locale") })
+            let auth_time = claims.get("auth_time").and_then(Value::as_i64);
+            Ok(Account {
+                username,
+                sub,
+                email: claim("email"),
+                name: claim("name"),
+                locale: claim("locale"),
+                auth_time,
+            })
         }
         _ => Err(ApiError::not_signed_in()),
     }
@@ -116,6 +129,7 @@ pub struct SignIn {
 #[utoipa::path(post, path = "/passkeys/register/options",
     responses((status = 200, description = "`{ceremony, publicKey}`: creation options for the browser"),
         (status = 401, description = "not_signed_in", body = ErrorBody), (status = 409, description = "too_many_passkeys", body = ErrorBody),
+        (status = 403, description = "recent_sign_in_required: the last sign-in (not a refresh) is over 5 minutes old", body = ErrorBody),
         (status = 403, description = "forbidden_origin", body = ErrorBody), (status = 501, description = "passkeys_disabled", body = ErrorBody), (status = 502, description = "upstream_error", body = ErrorBody)))]
 pub async fn register_options(
     State(state): State<AppState>,
@@ -212,13 +226,29 @@ pub async fn sign_in(
     let passkeys = service(&state)?;
     let b = body(parsed)?;
     let verified = passkeys.sign_in(b.ceremony, b.credential, now()).await?;
+    match cognito_sign_in(&state, &verified).await {
+        Ok(tokens) => {
+            tracing::info!("signed in with a passkey");
+            Ok(signed_in(&state, &headers, jar, &verified.username, &tokens, b.return_tokens))
+        }
+        Err(e) => {
+            // A proof left behind would turn the account's next sign-in into a passkey round.
+            passkeys.withdraw(&verified).await;
+            Err(e)
+        }
+    }
+}
+
+/// The Cognito half of a verified passkey sign-in: the session whose first round offers the
+/// proof, answered with its secret.
+async fn cognito_sign_in(state: &AppState, verified: &SignedInWithPasskey) -> Result<crate::idp::Tokens, ApiError> {
     let username = verified.username.as_str();
     let step = state.idp.start_sign_in(username).await.map_err(|e| ApiError::from_sign_in(&e))?;
     let Step::Challenge(challenge) = step else { return Err(unexpected_tokens()) };
     if challenge.parameters.get(triggers::passkey::METHOD_PARAMETER).map(String::as_str)
         != Some(triggers::passkey::METHOD)
     {
-        tracing::warn!("the passkey proof was not taken by this sign-in");
+        tracing::warn!("this sign-in did not get the passkey round");
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "passkey_sign_in_interrupted",
@@ -230,9 +260,8 @@ pub async fn sign_in(
         .answer(username, &challenge.session, &verified.proof)
         .await
         .map_err(|e| ApiError::from_sign_in(&e))?;
-    let Step::Tokens(tokens) = step else {
-        return Err(PasskeyError::Rejected("the triggers refused the proof".into()).into());
-    };
-    tracing::info!("signed in with a passkey");
-    Ok(signed_in(&state, &headers, jar, username, &tokens, b.return_tokens))
+    match step {
+        Step::Tokens(tokens) => Ok(tokens),
+        Step::Challenge(_) => Err(PasskeyError::Rejected("the triggers refused the proof".into()).into()),
+    }
 }

@@ -26,7 +26,7 @@ pub struct Api {
     pub queue: MemoryMailQueue,
     /// The auth state the triggers and the API share (as the table in AWS).
     pub state: triggers::auth_state::store::MemoryStore,
-    _pool: Arc<UserPool>,
+    pool: Arc<UserPool>,
 }
 
 pub struct Answer {
@@ -84,7 +84,7 @@ pub async fn api_configured(
         state.clone(),
         queue.clone(),
     ));
-    Api { app, queue, state, _pool: pool }
+    Api { app, queue, state, pool }
 }
 
 pub async fn api() -> Api {
@@ -121,6 +121,10 @@ pub async fn call(
 }
 
 impl Api {
+    pub fn pool(&self) -> &UserPool {
+        &self.pool
+    }
+
     pub async fn post(&self, path: &str, body: Value) -> Answer {
         call(&self.app, "POST", path, Some(body), &[]).await
     }

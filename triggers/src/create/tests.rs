@@ -394,12 +394,16 @@ async fn a_suppressed_address_gets_nothing_yet_its_sign_in_answers_as_any_other(
     assert_eq!(jobs(&t).len(), 1);
 }
 
+async fn state_owner(t: &CreateChallenge<MemoryQueue, MemoryStore>, key: &StateKey) -> Option<String> {
+    t.store.load::<UserState>(key).await.unwrap().state.owner
+}
+
 /// The fixture user's state with a passkey proof the auth API left a moment ago.
 async fn with_proof(t: &CreateChallenge<MemoryQueue, MemoryStore>, secret: &str) -> StateKey {
     let event: CognitoEventUserPoolsCreateAuthChallenge = fixtures::event("create_first_challenge.json");
     let sub = event.request.user_attributes.get("sub").unwrap().clone();
     let (_, key) = StateKey::of_event(&event.cognito_event_user_pools_header, "test").unwrap();
-    update(&t.store, &key, |s| passkey::grant(s, &sub, secret, now().timestamp() - 1)).await.unwrap();
+    assert!(update(&t.store, &key, |s| passkey::grant(s, &sub, secret, now().timestamp() - 1)).await.unwrap());
     key
 }
 
@@ -415,8 +419,13 @@ async fn a_passkey_proof_turns_the_first_round_into_a_passkey_challenge_with_no_
     assert!(passkey::answers(digest, "proof-secret"));
     assert_eq!(out.response.challenge_metadata.as_deref(), Some(passkey::METADATA));
     let state: UserState = t.store.load(&key).await.unwrap().state;
-    assert_eq!((state.passkey, state.code, state.emails.times().len()), (None, None, 0), "taken; no code, no email");
-    // The proof is single use: the next sign-in is an email one again.
+    assert!(state.passkey.is_some(), "only the secret's holder uses it up (in verify)");
+    assert_eq!((&state.code, state.emails.times().len()), (&None, 0), "no code, no email");
+    // Once used up, the next sign-in is an email one again.
+    let (ok, used) =
+        passkey::consume(state, state_owner(&t, &key).await.as_deref(), digest, "proof-secret", now().timestamp());
+    assert!(ok);
+    t.store.save(&key, &used, t.store.load::<UserState>(&key).await.unwrap().version).await.unwrap();
     let again = t.handle(fixtures::event("create_first_challenge.json"), now()).await.unwrap();
     assert_eq!(jobs(&t).len(), 1);
     assert!(!again.response.public_challenge_parameters.contains_key("method"));
