@@ -38,7 +38,7 @@ test('a designer previews, resizes, darkens and reads the text of an email', asy
 
     // The index lists every template, with fixtures and locales.
     const templates = await page.locator('aside h2').allTextContents();
-    assert.deepEqual(templates, ['login_link', 'welcome']);
+    assert.deepEqual(templates, ['login_link', 'passkey_added', 'passkey_removed', 'welcome']);
     assert.ok(await page.locator('aside a[data-fixture="long-username"]').count() >= 8);
 
     // Select a template × fixture × locale.
@@ -87,6 +87,15 @@ test('a designer previews, resizes, darkens and reads the text of an email', asy
     await page.click('#tab-mime');
     assert.match(await page.textContent('#panel-mime'), /Content-Type: multipart\/alternative/);
     assert.match(await page.getAttribute('#download-eml', 'href'), /^\/email\.eml\?t=login_link&f=long-username&l=de$/);
+
+    // The passkey notices: the passkey's name and the link to review them.
+    await page.click('aside a[data-template="passkey_added"][data-fixture="default"][data-locale="fr"]');
+    await page.waitForURL(/t=passkey_added&f=default&l=fr/);
+    assert.equal(await page.textContent('#h-subject'), "Une clé d'accès a été ajoutée à votre compte Acme");
+    await page.click('#tab-preview');
+    await frame.locator('a', { hasText: "Voir vos clés d'accès" }).waitFor();
+    assert.equal(await frame.locator('a', { hasText: "Voir vos clés d'accès" }).getAttribute('href'), 'https://app.example.com/account');
+    await page.screenshot({ path: `${SHOTS}/preview-passkey-added.png` });
   } finally {
     await browser.close();
     server.kill();
