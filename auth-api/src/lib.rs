@@ -117,7 +117,8 @@ pub async fn from_env(env: &lambda_support::Env) -> Result<AppState, lambda_supp
         let account_url = triggers::link::parse_web_url(env.required("ACCOUNT_URL")?)
             .map_err(|reason| lambda_support::ConfigError::Invalid { name: "ACCOUNT_URL", reason })?;
         let queue = triggers::mail_queue::SqsMailQueue::new(aws_sdk_sqs::Client::new(&sdk), queue_url);
-        let notices = passkeys::notices::QueuedNotices::new(store.clone(), queue, pool.clone(), account_url);
+        let notices = passkeys::notices::QueuedNotices::new(store.clone(), queue, pool.clone(), account_url)
+            .with_limits(triggers::auth_state::Limits::from_env(env)?);
         let rp_name = env.optional("APP_NAME").unwrap_or("Passwordless sign-in");
         let service = passkeys::Passkeys::new(&passkey_config, rp_name, store, pool, Arc::new(notices));
         state = state.with_passkeys(Arc::new(service));

@@ -26,8 +26,9 @@ type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// How long a challenge may be answered.
 pub const CEREMONY_SECONDS: i64 = 300;
 
-/// Adding a passkey needs a sign-in this recent (the ID token's `auth_time`, which a refresh
-/// keeps): a stolen token, or a browser left signed in, cannot plant a lasting way in.
+/// Adding or removing a passkey needs a sign-in this recent (recorded by this API when it signs
+/// the user in, under the token family, so a refresh never renews it): a stolen token, or a
+/// browser left signed in, cannot plant a lasting way in or take one away.
 pub const RECENT_SIGN_IN_SECONDS: i64 = 300;
 
 /// `PASSKEY_RP_ID` and `PASSKEY_ORIGINS`: passkeys are on when the RP ID is set.
@@ -95,16 +96,20 @@ pub struct Account {
     pub email: Option<String>,
     pub name: Option<String>,
     pub locale: Option<String>,
-    /// When the user last signed in (not refreshed): the ID token's `auth_time`.
-    pub auth_time: Option<i64>,
+    /// The token family (`origin_jti`) the request's ID token belongs to.
+    pub origin_jti: Option<String>,
 }
 
-impl Account {
-    fn recently_signed_in(&self, now: i64) -> Result<(), PasskeyError> {
-        match self.auth_time {
-            Some(t) if now - t <= RECENT_SIGN_IN_SECONDS => Ok(()),
-            _ => Err(PasskeyError::SignInAgain),
-        }
+/// When the sign-in a token family began with happened, and whose it was.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+struct SignedIn {
+    at: Option<i64>,
+    sub: String,
+}
+
+impl triggers::auth_state::store::Item for SignedIn {
+    fn expires_at(&self) -> i64 {
+        self.at.map_or(0, |at| at + RECENT_SIGN_IN_SECONDS)
     }
 }
 
@@ -201,6 +206,9 @@ pub trait PasskeyApi: Send + Sync {
         response: PublicKeyCredential,
         now: i64,
     ) -> BoxFuture<'_, Result<SignedInWithPasskey, PasskeyError>>;
+    /// Records that the token family `origin_jti` of account `sub` began with a sign-in now (an
+    /// emailed code or a passkey, never a refresh): adding or removing passkeys needs one recent.
+    fn record_sign_in<'a>(&'a self, origin_jti: &'a str, sub: &'a str, now: i64) -> BoxFuture<'a, ()>;
     /// Takes back the proof of a sign-in that did not go through, so it cannot turn a later
     /// sign-in of the account into a passkey round.
     fn withdraw<'a>(&'a self, signed_in: &'a SignedInWithPasskey) -> BoxFuture<'a, ()>;
@@ -273,13 +281,25 @@ impl<S: AuthStateStore> Passkeys<S> {
         taken.ok_or(PasskeyError::CeremonyExpired)
     }
 
-    async fn user(&self, username: &str) -> Result<UserPasskeys, PasskeyError> {
-        Ok(self.store.load(&StateKey::passkeys(&self.user_pool_id, username)).await?.state)
+    /// An account's passkeys, by its `sub`.
+    async fn user(&self, sub: &str) -> Result<UserPasskeys, PasskeyError> {
+        Ok(self.store.load(&StateKey::passkeys(&self.user_pool_id, sub)).await?.state)
+    }
+
+    /// Whether the sign-in `who`'s token family began with is recent ([`RECENT_SIGN_IN_SECONDS`]),
+    /// as this API recorded it when it signed them in ([`PasskeyApi::record_sign_in`]).
+    async fn recently_signed_in(&self, who: &Account, now: i64) -> Result<(), PasskeyError> {
+        let family = who.origin_jti.as_deref().ok_or(PasskeyError::SignInAgain)?;
+        let read = self.store.load::<SignedIn>(&StateKey::signed_in(&self.user_pool_id, family)).await?;
+        match read.state.at {
+            Some(at) if now - at <= RECENT_SIGN_IN_SECONDS && read.state.sub == who.sub => Ok(()),
+            _ => Err(PasskeyError::SignInAgain),
+        }
     }
 
     async fn register_options_impl(&self, who: Account, now: i64) -> Result<Started<Value>, PasskeyError> {
-        who.recently_signed_in(now)?;
-        let key = StateKey::passkeys(&self.user_pool_id, &who.username);
+        self.recently_signed_in(&who, now).await?;
+        let key = StateKey::passkeys(&self.user_pool_id, &who.sub);
         let user = update(&self.store, &key, |u: UserPasskeys| {
             let mut u = u.of(&who.sub);
             u.handle.get_or_insert_with(Uuid::new_v4);
@@ -315,7 +335,7 @@ impl<S: AuthStateStore> Passkeys<S> {
         now: i64,
     ) -> Result<PasskeyInfo, PasskeyError> {
         let name = passkey_name(name.as_deref())?;
-        who.recently_signed_in(now)?;
+        self.recently_signed_in(&who, now).await?;
         let Purpose::Register { username, sub, state } = self.take(&ceremony, now).await? else {
             return Err(PasskeyError::CeremonyExpired);
         };
@@ -347,7 +367,7 @@ impl<S: AuthStateStore> Passkeys<S> {
             backup_state: details.backup_state,
             passkey,
         };
-        let user = self.user(&username).await?.of(&sub);
+        let user = self.user(&sub).await?.of(&sub);
         // The owner record first, and only where none is: one credential, one account.
         let owner_key = StateKey::passkey_credential(&self.user_pool_id, &id);
         let owner = CredentialOwner { username: username.clone(), sub, handle: user.handle };
@@ -355,7 +375,7 @@ impl<S: AuthStateStore> Passkeys<S> {
         if read.state.exists() || !self.store.save(&owner_key, &owner, read.version).await? {
             return Err(PasskeyError::AlreadyRegistered);
         }
-        let key = StateKey::passkeys(&self.user_pool_id, &username);
+        let key = StateKey::passkeys(&self.user_pool_id, &owner.sub);
         let added = update(&self.store, &key, |u: UserPasskeys| {
             let mut u = u.of(&owner.sub);
             if u.handle != owner.handle || u.keys.len() >= MAX_PER_USER {
@@ -387,7 +407,7 @@ impl<S: AuthStateStore> Passkeys<S> {
         id: &str,
         change: impl Fn(&mut Vec<StoredPasskey>, usize) -> StoredPasskey + Send + Sync,
     ) -> Result<PasskeyInfo, PasskeyError> {
-        let key = StateKey::passkeys(&self.user_pool_id, &who.username);
+        let key = StateKey::passkeys(&self.user_pool_id, &who.sub);
         let edited = update(&self.store, &key, |mut u: UserPasskeys| {
             let mine = u.sub.as_deref() == Some(who.sub.as_str());
             match u.keys.iter().position(|k| k.id == id).filter(|_| mine) {
@@ -436,13 +456,13 @@ impl<S: AuthStateStore> Passkeys<S> {
         }
         // The account's list, if it is still this account's (a deleted account's name may be
         // someone else's now).
-        let user = self.user(&owner.username).await?.of(&owner.sub);
+        let user = self.user(&owner.sub).await?.of(&owner.sub);
         let stored = user.keys.iter().find(|k| k.id == id).ok_or_else(|| rejected("removed credential"))?;
         let result = self
             .webauthn
             .finish_discoverable_authentication_v2(&response, state, &stored.passkey)
             .map_err(|e| PasskeyError::Rejected(e.to_string()))?;
-        let key = StateKey::passkeys(&self.user_pool_id, &owner.username);
+        let key = StateKey::passkeys(&self.user_pool_id, &owner.sub);
         update(&self.store, &key, |mut u: UserPasskeys| {
             let mine = u.sub.as_deref() == Some(owner.sub.as_str());
             if let Some(k) = u.keys.iter_mut().find(|k| k.id == id).filter(|_| mine) {
@@ -485,7 +505,7 @@ impl<S: AuthStateStore> PasskeyApi for Passkeys<S> {
 
     fn list(&self, who: Account) -> BoxFuture<'_, Result<Vec<PasskeyInfo>, PasskeyError>> {
         Box::pin(async move {
-            let user = self.user(&who.username).await?.of(&who.sub);
+            let user = self.user(&who.sub).await?.of(&who.sub);
             Ok(user.keys.iter().map(PasskeyInfo::from).collect())
         })
     }
@@ -503,6 +523,7 @@ impl<S: AuthStateStore> PasskeyApi for Passkeys<S> {
 
     fn remove(&self, who: Account, id: String, now: i64) -> BoxFuture<'_, Result<PasskeyInfo, PasskeyError>> {
         Box::pin(async move {
+            self.recently_signed_in(&who, now).await?;
             let removed = self.edit(&who, &id, |keys, i| keys.remove(i)).await?;
             self.forget_owner(&id).await;
             tracing::info!("passkey removed");
@@ -522,6 +543,16 @@ impl<S: AuthStateStore> PasskeyApi for Passkeys<S> {
         now: i64,
     ) -> BoxFuture<'_, Result<SignedInWithPasskey, PasskeyError>> {
         Box::pin(self.sign_in_impl(ceremony, response, now))
+    }
+
+    fn record_sign_in<'a>(&'a self, origin_jti: &'a str, sub: &'a str, now: i64) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let key = StateKey::signed_in(&self.user_pool_id, origin_jti);
+            let record = SignedIn { at: Some(now), sub: sub.to_string() };
+            if let Err(e) = update(&self.store, &key, |_: SignedIn| ((), record.clone())).await {
+                tracing::error!(error = %e, "the sign-in was not recorded; adding a passkey asks for a new one");
+            }
+        })
     }
 
     fn withdraw<'a>(&'a self, signed_in: &'a SignedInWithPasskey) -> BoxFuture<'a, ()> {

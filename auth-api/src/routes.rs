@@ -213,8 +213,21 @@ pub async fn verify_login(
         }
         Step::Tokens(tokens) => {
             tracing::info!(from_link, "signed in");
+            record_sign_in(&state, &tokens).await;
             Ok(signed_in(&state, &headers, jar, username, &tokens, b.return_tokens))
         }
+    }
+}
+
+/// Notes when the new token family's sign-in happened, for the passkey changes that need a recent
+/// one (docs/passkeys.md). The tokens come straight from Cognito, so the claims are read without
+/// a signature check; a token without `origin_jti` or `sub` records nothing.
+pub(crate) async fn record_sign_in(state: &AppState, tokens: &Tokens) {
+    let Some(passkeys) = &state.passkeys else { return };
+    let claims = crate::keys::unverified_claims(&tokens.id_token);
+    let claim = |name: &str| claims.as_ref().and_then(|c| c.get(name)).and_then(Value::as_str);
+    if let (Some(family), Some(sub)) = (claim("origin_jti"), claim("sub")) {
+        passkeys.record_sign_in(family, sub, chrono::Utc::now().timestamp()).await;
     }
 }
 

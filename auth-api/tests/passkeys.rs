@@ -342,16 +342,27 @@ async fn adding_a_passkey_needs_a_recent_sign_in_and_a_plain_name() {
     let bidi = joe.call("POST", "/passkeys/register", Some(named("Work \u{202e}yek"))).await;
     assert_eq!(error(&bidi), (400, "invalid_request"));
 
-    // A sign-in older than five minutes (a stolen token, a browser left open) adds nothing.
+    // The sign-in a token family began with, as the API recorded it (a refresh keeps the family
+    // and renews nothing): older than five minutes, or never recorded, adds and removes nothing.
     let config = PasskeyConfig::new(RP_ID, APP).unwrap();
     let notices = QueuedNotices::new(MemoryStore::new(), MemoryMailQueue::default(), "pool", APP);
     let service = Passkeys::new(&config, "Example", MemoryStore::new(), "pool", Arc::new(notices));
     let now = chrono::Utc::now().timestamp();
-    let stale = Account { username: "joe".into(), sub: "sub".into(), auth_time: Some(now - 301), ..Account::default() };
-    let refused = ApiError::from(service.register_options(stale, now).await.err().unwrap());
-    assert_eq!((refused.status.as_u16(), refused.code), (403, "recent_sign_in_required"));
-    let fresh = Account { username: "joe".into(), sub: "sub".into(), auth_time: Some(now - 60), ..Account::default() };
-    assert!(service.register_options(fresh, now).await.is_ok());
+    let joe = |family: &str, sub: &str| Account {
+        username: "joe".into(),
+        sub: sub.into(),
+        origin_jti: Some(family.into()),
+        ..Account::default()
+    };
+    service.record_sign_in("stale-family", "sub", now - 301).await;
+    service.record_sign_in("fresh-family", "sub", now - 60).await;
+    for who in [joe("stale-family", "sub"), joe("unknown-family", "sub"), joe("fresh-family", "another-sub")] {
+        let refused = ApiError::from(service.register_options(who.clone(), now).await.err().unwrap());
+        assert_eq!((refused.status.as_u16(), refused.code), (403, "recent_sign_in_required"), "{who:?}");
+        let refused = service.remove(who, "id".into(), now).await.err().unwrap();
+        assert_eq!(ApiError::from(refused).code, "recent_sign_in_required");
+    }
+    assert!(service.register_options(joe("fresh-family", "sub"), now).await.is_ok());
 }
 
 #[test]

@@ -433,6 +433,8 @@ export class PasswordlessStack extends Stack {
         ACCOUNT_URL: props.accountUrl!,
         MAIL_QUEUE_URL: this.mailQueue.queueUrl,
         APP_NAME: props.appName,
+        // The notices count against the same per-mailbox budget as every email.
+        MAX_EMAILS_PER_ADDRESS_PER_HOUR: maxEmailsPerAddressPerHour,
       } : {}),
     });
     this.authStateTable.grant(authApi, 'dynamodb:GetItem', 'dynamodb:PutItem');

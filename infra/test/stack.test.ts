@@ -474,6 +474,7 @@ test('with passkeys, the auth API gets their settings, may send the notices and 
   assert.equal(env.PASSKEY_RP_ID, 'example.com');
   assert.equal(env.PASSKEY_ORIGINS, 'https://app.example.com,https://example.com');
   assert.equal(env.ACCOUNT_URL, 'https://app.example.com/account');
+  assert.equal(env.MAX_EMAILS_PER_ADDRESS_PER_HOUR, '5');
   assert.deepEqual(env.MAIL_QUEUE_URL, { Ref: mailQueueId });
   const role = api.Properties.Role['Fn::GetAtt'][0];
   const statements = Object.values(all).filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes(role))

@@ -176,7 +176,8 @@ impl Shared {
         let pool = feedback.user_pool_id.clone();
         let passkey_config = PasskeyConfig::new("localhost", passkey_origin)?;
         let notices =
-            QueuedNotices::new(store.clone(), queue.clone(), pool.clone(), format!("{passkey_origin}/account"));
+            QueuedNotices::new(store.clone(), queue.clone(), pool.clone(), format!("{passkey_origin}/account"))
+                .with_limits(triggers::auth_state::Limits::from_env(env)?);
         let passkeys = Passkeys::new(&passkey_config, APP_NAME, store.clone(), pool.clone(), Arc::new(notices));
         Ok(Shared {
             triggers: Arc::new(InProcessTriggers::with_store(env, queue, store.clone())?),

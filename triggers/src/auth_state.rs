@@ -212,15 +212,15 @@ impl Item for UserState {
 }
 
 impl UserState {
-    /// This state as seen by `owner` (an account's `sub`, or `None` for an unknown name): itself
-    /// when it is theirs, else a fresh one. So nothing done to a name before its account existed
-    /// carries over to the account, and a known and an unknown name follow the same rules.
     /// Whether a round for `owner` may save over this state: a round for a name without an account
     /// (a session started before the account existed) never overwrites an account's state.
     pub fn writable_by(&self, owner: Option<&str>) -> bool {
         owner.is_some() || self.owner.is_none()
     }
 
+    /// This state as seen by `owner` (an account's `sub`, or `None` for an unknown name): itself
+    /// when it is theirs, else a fresh one. So nothing done to a name before its account existed
+    /// carries over to the account, and a known and an unknown name follow the same rules.
     pub fn claimed_by(self, owner: Option<&str>) -> UserState {
         if self.owner.as_deref() == owner {
             self
@@ -398,6 +398,8 @@ pub fn answer(state: UserState, owner: Option<&str>, now: i64, answer: &str, lim
     } else if matches {
         code.used = true;
         claimed.wrong_since_sign_in = 0;
+        // This sign-in is by email: post-authentication may take it as proof of the address.
+        claimed.passkey_signed_in_at = None;
         Verdict::Correct
     } else {
         code.wrong += 1;

@@ -1,6 +1,7 @@
 //! The security notice a passkey change sends to the account's address (`passkey_added`,
-//! `passkey_removed`), through the mail pipeline like every email: counted against the mailbox
-//! (never refused: the address is the signed-in user's own), skipped for a suppressed address.
+//! `passkey_removed`), through the mail pipeline like every email: counted against the mailbox's
+//! hourly budget and skipped past it (adding and removing passkeys in a loop must not flood the
+//! address), and skipped for a suppressed address.
 
 use super::Account;
 use chrono::TimeZone;
@@ -31,11 +32,25 @@ pub struct QueuedNotices<S, Q> {
     user_pool_id: String,
     /// `ACCOUNT_URL`: the page where the user reviews their passkeys.
     account_url: String,
+    /// The per-mailbox budget the triggers use (`MAX_EMAILS_PER_ADDRESS_PER_HOUR`).
+    limits: Limits,
 }
 
 impl<S, Q> QueuedNotices<S, Q> {
     pub fn new(store: S, queue: Q, user_pool_id: impl Into<String>, account_url: impl Into<String>) -> Self {
-        QueuedNotices { store, queue, user_pool_id: user_pool_id.into(), account_url: account_url.into() }
+        QueuedNotices {
+            store,
+            queue,
+            user_pool_id: user_pool_id.into(),
+            account_url: account_url.into(),
+            limits: Limits::default(),
+        }
+    }
+
+    /// The triggers' limits (the per-mailbox budget), as configured.
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
     }
 }
 
@@ -45,10 +60,10 @@ impl<S: AuthStateStore, Q: MailQueue> QueuedNotices<S, Q> {
         let pool = &self.user_pool_id;
         let mailbox = StateKey::mailbox(pool, email).ok_or("the account's address is not deliverable")?;
         let address = StateKey::address_tag(pool, email).ok_or("the account's address is not deliverable")?;
-        match mailbox::reserve(&self.store, &mailbox, &address, now, &Limits::default(), false).await {
+        match mailbox::reserve(&self.store, &mailbox, &address, now, &self.limits, true).await {
             Ok(Reserve::Granted) => {}
             Ok(Reserve::Undeliverable) => return Ok(()),
-            Ok(Reserve::Refused { .. }) => unreachable!("reserve never refuses when not enforcing"),
+            Ok(Reserve::Refused { .. }) => return Err("the mailbox's hourly budget is spent".into()),
             Err(e) => return Err(e.to_string()),
         }
         let data = PasskeyChangeData {

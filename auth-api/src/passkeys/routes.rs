@@ -49,7 +49,7 @@ impl From<PasskeyError> for ApiError {
             PasskeyError::SignInAgain => ApiError::new(
                 StatusCode::FORBIDDEN,
                 "recent_sign_in_required",
-                "To add a passkey, sign in again with an email first: it must be done within 5 minutes of signing in.",
+                "To add or remove a passkey, sign out and sign in again first: it must be done within 5 minutes of signing in.",
             ),
             PasskeyError::Invalid(message) => ApiError::invalid("name", message),
             PasskeyError::Store(e) => {
@@ -75,14 +75,14 @@ async fn account(state: &AppState, headers: &HeaderMap, jar: &CookieJar) -> Resu
     let claim = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_string);
     match (claim("cognito:username"), claim("sub")) {
         (Some(username), Some(sub)) => {
-            let auth_time = claims.get("auth_time").and_then(Value::as_i64);
+            let origin_jti = claim("origin_jti");
             Ok(Account {
                 username,
                 sub,
                 email: claim("email"),
                 name: claim("name"),
                 locale: claim("locale"),
-                auth_time,
+                origin_jti,
             })
         }
         _ => Err(ApiError::not_signed_in()),
@@ -187,7 +187,7 @@ pub async fn rename(
 
 #[utoipa::path(delete, path = "/passkeys/{id}", params(("id" = String, Path, description = "the credential id")),
     responses((status = 200, body = PasskeyInfo, description = "the removed passkey"), (status = 404, description = "passkey_not_found", body = ErrorBody),
-        (status = 401, description = "not_signed_in", body = ErrorBody), (status = 403, description = "forbidden_origin", body = ErrorBody),
+        (status = 401, description = "not_signed_in", body = ErrorBody), (status = 403, description = "forbidden_origin or recent_sign_in_required", body = ErrorBody),
         (status = 501, description = "passkeys_disabled", body = ErrorBody), (status = 502, description = "upstream_error", body = ErrorBody)))]
 pub async fn remove(
     State(state): State<AppState>,
@@ -229,6 +229,7 @@ pub async fn sign_in(
     match cognito_sign_in(&state, &verified).await {
         Ok(tokens) => {
             tracing::info!("signed in with a passkey");
+            crate::routes::record_sign_in(&state, &tokens).await;
             Ok(signed_in(&state, &headers, jar, &verified.username, &tokens, b.return_tokens))
         }
         Err(e) => {

@@ -1,5 +1,6 @@
 //! What the auth-state table keeps for passkeys, each under its own hashed key
-//! ([`StateKey::passkeys`], [`StateKey::passkey_credential`], [`StateKey::passkey_ceremony`]).
+//! ([`StateKey::passkeys`] by the account's `sub`, [`StateKey::passkey_credential`],
+//! [`StateKey::passkey_ceremony`]).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

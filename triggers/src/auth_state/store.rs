@@ -65,9 +65,16 @@ impl StateKey {
         Self::hashed("passwordless-signed-out/v1", user_pool_id, origin_jti)
     }
 
-    /// A user's passkeys (the auth API's `passkeys` module), whatever the spelling of the name.
-    pub fn passkeys(user_pool_id: &str, username: &str) -> Self {
-        Self::hashed("passwordless-passkeys/v1", user_pool_id, &identity::fold_username(username))
+    /// An account's passkeys (the auth API's `passkeys` module), by the account's `sub`: a later
+    /// account of the same name has its own.
+    pub fn passkeys(user_pool_id: &str, sub: &str) -> Self {
+        Self::hashed("passwordless-passkeys/v2", user_pool_id, sub)
+    }
+
+    /// When the sign-in a token family (`origin_jti`) began with happened, as the auth API saw it:
+    /// a refresh keeps the family and never renews this.
+    pub fn signed_in(user_pool_id: &str, origin_jti: &str) -> Self {
+        Self::hashed("passwordless-signed-in/v1", user_pool_id, origin_jti)
     }
 
     /// Which user a passkey credential (by its base64url id) belongs to.
