@@ -5,19 +5,22 @@
 //! five minutes long, and, once an assertion verifies, leaves the triggers' one-time proof
 //! ([`triggers::passkey`]) so the sign-in itself runs through Cognito's CUSTOM_AUTH.
 
+pub mod config;
 pub mod notices;
 pub mod routes;
 pub mod store;
+pub mod view;
 
-use lambda_support::{ConfigError, Env};
+pub use config::PasskeyConfig;
 use serde_json::Value;
 use std::future::Future;
 use std::pin::Pin;
 use store::{Ceremony, CredentialOwner, MAX_PER_USER, Purpose, StoredPasskey, UserPasskeys};
 use triggers::auth_state::store::{AuthStateStore, StateKey, StoreError, update};
+pub use view::PasskeyInfo;
 use webauthn_rs::prelude::{
     CreationChallengeResponse, Credential, DiscoverableAuthentication, PasskeyRegistration, PublicKeyCredential,
-    RegisterPublicKeyCredential, RequestChallengeResponse, Url, Uuid, Webauthn, WebauthnBuilder,
+    RegisterPublicKeyCredential, RequestChallengeResponse, Uuid, Webauthn,
 };
 use webauthn_rs_proto::ResidentKeyRequirement;
 
@@ -30,62 +33,6 @@ pub const CEREMONY_SECONDS: i64 = 300;
 /// the user in, under the token family, so a refresh never renews it): a stolen token, or a
 /// browser left signed in, cannot plant a lasting way in or take one away.
 pub const RECENT_SIGN_IN_SECONDS: i64 = 300;
-
-/// `PASSKEY_RP_ID` and `PASSKEY_ORIGINS`: passkeys are on when the RP ID is set.
-#[derive(Debug, Clone)]
-pub struct PasskeyConfig {
-    pub rp_id: String,
-    pub origins: Vec<Url>,
-}
-
-impl PasskeyConfig {
-    pub fn from_env(env: &Env) -> Result<Option<Self>, ConfigError> {
-        let Some(rp_id) = env.optional("PASSKEY_RP_ID") else {
-            return Ok(None);
-        };
-        let origins = env.required("PASSKEY_ORIGINS")?;
-        Self::new(rp_id, origins).map(Some)
-    }
-
-    /// An RP ID and the comma-separated origins allowed to use it: each an `https://` origin (or
-    /// `http://localhost`, as browsers allow) whose host is the RP ID or under it.
-    pub fn new(rp_id: &str, origins: &str) -> Result<Self, ConfigError> {
-        let invalid = |name, reason: String| ConfigError::Invalid { name, reason };
-        let rp_id = rp_id.trim().to_ascii_lowercase();
-        if rp_id.is_empty() || rp_id.contains(['/', ':']) || rp_id.parse::<std::net::IpAddr>().is_ok() {
-            return Err(invalid("PASSKEY_RP_ID", format!("{rp_id:?} is not a domain name")));
-        }
-        let mut parsed = Vec::new();
-        for origin in origins.split(',').map(str::trim).filter(|o| !o.is_empty()) {
-            let url = Url::parse(origin).map_err(|e| invalid("PASSKEY_ORIGINS", format!("{origin}: {e}")))?;
-            let host = url.host_str().unwrap_or_default();
-            let secure = url.scheme() == "https" || (url.scheme() == "http" && host == "localhost");
-            let under = host == rp_id || host.ends_with(&format!(".{rp_id}"));
-            if !secure || !under || url.path() != "/" || url.query().is_some() {
-                return Err(invalid(
-                    "PASSKEY_ORIGINS",
-                    format!("{origin} is not an https origin (scheme, host, port) on {rp_id}"),
-                ));
-            }
-            parsed.push(url);
-        }
-        if parsed.is_empty() {
-            return Err(invalid("PASSKEY_ORIGINS", "lists no origin".into()));
-        }
-        Ok(PasskeyConfig { rp_id, origins: parsed })
-    }
-
-    pub fn webauthn(&self, rp_name: &str) -> Webauthn {
-        let mut builder = WebauthnBuilder::new(&self.rp_id, &self.origins[0])
-            .expect("origins were checked against the RP ID")
-            .rp_name(rp_name)
-            .timeout(std::time::Duration::from_secs(CEREMONY_SECONDS as u64));
-        for origin in &self.origins[1..] {
-            builder = builder.append_allowed_origin(origin);
-        }
-        builder.build().expect("a checked configuration")
-    }
-}
 
 /// The signed-in user a request is for (from a verified ID token): who, and where and how the
 /// security notices reach them.
@@ -138,38 +85,6 @@ pub enum PasskeyError {
 impl From<StoreError> for PasskeyError {
     fn from(e: StoreError) -> Self {
         PasskeyError::Store(e.to_string())
-    }
-}
-
-/// A passkey as the account page shows it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
-pub struct PasskeyInfo {
-    /// The credential id (base64url).
-    pub id: String,
-    pub name: String,
-    pub authenticator: Option<String>,
-    pub created_at: String,
-    pub last_used_at: Option<String>,
-    /// Whether the passkey may be synced to other devices, and whether it is.
-    pub backup_eligible: bool,
-    pub backup_state: bool,
-}
-
-fn rfc3339(t: i64) -> String {
-    chrono::DateTime::from_timestamp(t, 0).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-impl From<&StoredPasskey> for PasskeyInfo {
-    fn from(k: &StoredPasskey) -> Self {
-        PasskeyInfo {
-            id: k.id.clone(),
-            name: k.name.clone(),
-            authenticator: k.authenticator.clone(),
-            created_at: rfc3339(k.created_at),
-            last_used_at: k.last_used_at.map(rfc3339),
-            backup_eligible: k.backup_eligible,
-            backup_state: k.backup_state,
-        }
     }
 }
 
@@ -300,8 +215,7 @@ impl<S: AuthStateStore> Passkeys<S> {
     async fn register_options_impl(&self, who: Account, now: i64) -> Result<Started<Value>, PasskeyError> {
         self.recently_signed_in(&who, now).await?;
         let key = StateKey::passkeys(&self.user_pool_id, &who.sub);
-        let user = update(&self.store, &key, |u: UserPasskeys| {
-            let mut u = u.of(&who.sub);
+        let user = update(&self.store, &key, |mut u: UserPasskeys| {
             u.handle.get_or_insert_with(Uuid::new_v4);
             (u.clone(), u)
         })
@@ -367,7 +281,7 @@ impl<S: AuthStateStore> Passkeys<S> {
             backup_state: details.backup_state,
             passkey,
         };
-        let user = self.user(&sub).await?.of(&sub);
+        let user = self.user(&sub).await?;
         // The owner record first, and only where none is: one credential, one account.
         let owner_key = StateKey::passkey_credential(&self.user_pool_id, &id);
         let owner = CredentialOwner { username: username.clone(), sub, handle: user.handle };
@@ -376,9 +290,8 @@ impl<S: AuthStateStore> Passkeys<S> {
             return Err(PasskeyError::AlreadyRegistered);
         }
         let key = StateKey::passkeys(&self.user_pool_id, &owner.sub);
-        let added = update(&self.store, &key, |u: UserPasskeys| {
-            let mut u = u.of(&owner.sub);
-            if u.handle != owner.handle || u.keys.len() >= MAX_PER_USER {
+        let added = update(&self.store, &key, |mut u: UserPasskeys| {
+            if u.keys.len() >= MAX_PER_USER {
                 return (false, u);
             }
             u.keys.push(stored.clone());
@@ -408,12 +321,9 @@ impl<S: AuthStateStore> Passkeys<S> {
         change: impl Fn(&mut Vec<StoredPasskey>, usize) -> StoredPasskey + Send + Sync,
     ) -> Result<PasskeyInfo, PasskeyError> {
         let key = StateKey::passkeys(&self.user_pool_id, &who.sub);
-        let edited = update(&self.store, &key, |mut u: UserPasskeys| {
-            let mine = u.sub.as_deref() == Some(who.sub.as_str());
-            match u.keys.iter().position(|k| k.id == id).filter(|_| mine) {
-                Some(i) => (Some(change(&mut u.keys, i)), u),
-                None => (None, u),
-            }
+        let edited = update(&self.store, &key, |mut u: UserPasskeys| match u.keys.iter().position(|k| k.id == id) {
+            Some(i) => (Some(change(&mut u.keys, i)), u),
+            None => (None, u),
         })
         .await?;
         edited.as_ref().map(PasskeyInfo::from).ok_or(PasskeyError::NotFound)
@@ -454,9 +364,9 @@ impl<S: AuthStateStore> Passkeys<S> {
         if owner.handle != Some(handle) {
             return Err(rejected("user handle does not match the credential's account"));
         }
-        // The account's list, if it is still this account's (a deleted account's name may be
-        // someone else's now).
-        let user = self.user(&owner.sub).await?.of(&owner.sub);
+        // The account's list, kept under its `sub` (a deleted account's name may be someone
+        // else's now; their list is their own).
+        let user = self.user(&owner.sub).await?;
         let stored = user.keys.iter().find(|k| k.id == id).ok_or_else(|| rejected("removed credential"))?;
         let result = self
             .webauthn
@@ -464,8 +374,7 @@ impl<S: AuthStateStore> Passkeys<S> {
             .map_err(|e| PasskeyError::Rejected(e.to_string()))?;
         let key = StateKey::passkeys(&self.user_pool_id, &owner.sub);
         update(&self.store, &key, |mut u: UserPasskeys| {
-            let mine = u.sub.as_deref() == Some(owner.sub.as_str());
-            if let Some(k) = u.keys.iter_mut().find(|k| k.id == id).filter(|_| mine) {
+            if let Some(k) = u.keys.iter_mut().find(|k| k.id == id) {
                 k.passkey.update_credential(&result);
                 k.counter = k.counter.max(result.counter());
                 k.backup_state = result.backup_state();
@@ -505,7 +414,7 @@ impl<S: AuthStateStore> PasskeyApi for Passkeys<S> {
 
     fn list(&self, who: Account) -> BoxFuture<'_, Result<Vec<PasskeyInfo>, PasskeyError>> {
         Box::pin(async move {
-            let user = self.user(&who.sub).await?.of(&who.sub);
+            let user = self.user(&who.sub).await?;
             Ok(user.keys.iter().map(PasskeyInfo::from).collect())
         })
     }

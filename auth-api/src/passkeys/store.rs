@@ -17,24 +17,9 @@ pub const MAX_PER_USER: usize = 10;
 /// personal data, the same for all its passkeys).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UserPasskeys {
-    /// The account (`sub`) these are for: a later account of the same name starts afresh.
-    #[serde(default)]
-    pub sub: Option<String>,
     pub handle: Option<Uuid>,
     #[serde(default)]
     pub keys: Vec<StoredPasskey>,
-}
-
-impl UserPasskeys {
-    /// These passkeys as account `sub` sees them: its own, or none (and a new handle to come) when
-    /// they were a deleted account's of the same name.
-    pub fn of(self, sub: &str) -> UserPasskeys {
-        if self.sub.as_deref() == Some(sub) {
-            self
-        } else {
-            UserPasskeys { sub: Some(sub.to_string()), ..UserPasskeys::default() }
-        }
-    }
 }
 
 impl Item for UserPasskeys {
